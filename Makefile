@@ -1,0 +1,35 @@
+# Matryoshka: `make run` runs the default experiment and its analysis, `make test` runs every test.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+OUT ?= out/default
+
+.PHONY: run test bench viz lint clean
+
+$(STAMP): pyproject.toml
+	@py=""; for c in python3.12 python3.13 python3 python; do \
+	  if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then py=$$c; break; fi; \
+	done; \
+	if [ -z "$$py" ]; then echo "error: Matryoshka needs Python >= 3.12 (Mesa 3.5 requires it); none was found on PATH. Install one (e.g. 'pyenv install 3.12') and retry." >&2; exit 1; fi; \
+	[ -x $(PY) ] || $$py -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/matryoshka sweep runs/default.toml --out $(OUT)
+	$(VENV)/bin/matryoshka analyze $(OUT)
+
+test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) -m runs.bench
+
+viz: $(STAMP)
+	$(VENV)/bin/solara run app.py --host 127.0.0.1
+
+clean:
+	rm -rf $(VENV) out

@@ -1,0 +1,1 @@
+"""Agents: what an organism or a tool is, and how it decides."""

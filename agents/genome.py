@@ -1,0 +1,90 @@
+"""Genomes: immutable objectives and competence genes, and the pure operators on them.
+
+Core Objects: Genome, normalize, mutate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def _frozen(values: np.ndarray, dtype: type) -> np.ndarray:
+    """Return a read-only copy, so that a genome can never be changed in place."""
+    out = np.array(values, dtype=dtype, copy=True)
+    out.setflags(write=False)
+    return out
+
+
+def normalize(weights: np.ndarray) -> np.ndarray:
+    """Scale weight vectors (the last axis) to unit L2 norm; a zero vector stays zero.
+
+    Args:
+        weights: Shape ``(K,)`` or ``(N, K)``.
+
+    Returns:
+        A new array of the same shape.
+    """
+    norm = np.linalg.norm(weights, axis=-1, keepdims=True)
+    return np.divide(weights, norm, out=np.zeros_like(weights, dtype=float), where=norm > 0)
+
+
+@dataclass(frozen=True, eq=False)
+class Genome:
+    """What an agent inherits (an organism) or is given by its builder (a tool).
+
+    Attributes:
+        weights: Objective weights over the scenario's features, unit norm, read-only.
+        perceives: Which features the holder can perceive, read-only booleans.
+        power: Competence gene in [0, 1]: planning horizon and the ability to build.
+        wisdom: Competence gene in [0, 1]: the ability to specify and audit tools.
+    """
+
+    weights: np.ndarray
+    perceives: np.ndarray
+    power: float
+    wisdom: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weights", _frozen(self.weights, float))
+        object.__setattr__(self, "perceives", _frozen(self.perceives, bool))
+        if self.weights.shape != self.perceives.shape or self.weights.ndim != 1:
+            raise ValueError("weights and perceives must be 1-D arrays of the same length")
+        for name in ("power", "wisdom"):
+            value = float(getattr(self, name))
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must lie in [0, 1], got {value}")
+            object.__setattr__(self, name, value)
+
+    @property
+    def effective_weights(self) -> np.ndarray:
+        """The weights on what the holder perceives (zero elsewhere): the utility it acts on."""
+        return np.where(self.perceives, self.weights, 0.0)
+
+    def top_weights(self, names: list[str], k: int = 3) -> list[tuple[str, float]]:
+        """The ``k`` largest effective weights by magnitude, as (feature, weight) pairs."""
+        w = self.effective_weights
+        order = np.argsort(-np.abs(w))[:k]
+        return [(names[i], round(float(w[i]), 3)) for i in order if w[i] != 0]
+
+
+def mutate(rng: np.random.Generator, genome: Genome, rate: float) -> Genome:
+    """Return a mutated copy of ``genome``; the parent is left untouched.
+
+    Gaussian noise with sd ``rate`` is added to the perceived weights (then renormalized) and to
+    the competence genes (then clipped to [0, 1]).
+
+    Args:
+        rng: The model's generator: the only source of randomness.
+        genome: The parent's genome.
+        rate: Standard deviation of the noise.
+
+    Returns:
+        A new Genome.
+    """
+    k = genome.weights.shape[0]
+    noise = rng.normal(0.0, rate, size=k + 2)
+    weights = normalize(np.where(genome.perceives, genome.weights + noise[:k], 0.0))
+    power, wisdom = np.clip([genome.power + noise[k], genome.wisdom + noise[k + 1]], 0.0, 1.0)
+    return Genome(weights, genome.perceives, power, wisdom)

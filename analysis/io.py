@@ -1,0 +1,308 @@
+"""Reading what runs wrote: run and sweep directories, checked against the output contract.
+
+Analysis never imports the model; it reads the files a run or a sweep left behind and fails
+with one clear message (an `InputError`) when they do not match what it expects.
+
+Core objects: InputError, Run, Dataset, load.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from analysis.series import run_summary
+
+LEVELS_COLUMNS = ("step", "generation", "phase", "level", "metric", "mean", "std", "count")
+AGENTS_COLUMNS = ("id", "kind", "level", "generation", "parent", "builder",
+                  "align_parent_deploy", "align_base_train")
+OCCUPANCY_COLUMNS = ("phase", "level", "x", "y", "visits")
+SWEEP_COLUMNS = ("run_id", "replicate", "status")
+META_COLUMNS = ("run_id", "replicate", "seed", "status", "error")
+#: Parameters whose values name the conditions compared in headline plots (colour / line style).
+HUE_AXES = ("selection", "tool_policy")
+EXPECTED = ("a run directory (manifest.json, levels.parquet) "
+            "or a sweep directory (sweep.parquet, runs/<run_id>/)")
+
+
+class InputError(Exception):
+    """Input that does not match the output contract; the message names the file and the fix."""
+
+
+def _check_parquet(file: Path, required: Sequence[str], needed: bool = True) -> bool:
+    """Check that a Parquet file exists (if needed) and has the required columns.
+
+    Returns:
+        Whether the file exists.
+
+    Raises:
+        InputError: The file is missing (and needed), unreadable, or lacks a column.
+    """
+    if not file.is_file():
+        if needed:
+            raise InputError(f"{file}: missing; expected a Parquet file with columns "
+                             f"{', '.join(required)}")
+        return False
+    try:
+        names = set(pq.read_schema(file).names)
+    except (OSError, pa.ArrowException) as exc:
+        raise InputError(f"{file}: not a readable Parquet file ({exc})") from None
+    missing = [name for name in required if name not in names]
+    if missing:
+        raise InputError(f"{file}: missing column(s) {', '.join(missing)}; "
+                         f"expected columns {', '.join(required)}")
+    return True
+
+
+def _read_manifest(directory: Path) -> dict:
+    """Read and check `manifest.json` of a run directory."""
+    file = directory / "manifest.json"
+    if not file.is_file():
+        raise InputError(f"{file}: missing; expected {EXPECTED}")
+    try:
+        manifest = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{file}: not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise InputError(f"{file}: expected a JSON object with keys scenario, config, seed")
+    for key, kind in (("scenario", str), ("config", dict)):
+        if not isinstance(manifest.get(key), kind):
+            raise InputError(f"{file}: key {key!r} is missing or not a {kind.__name__} "
+                             f"(got {manifest.get(key)!r})")
+    return manifest
+
+
+@dataclass(frozen=True, eq=False)
+class Run:
+    """One run directory; its tables are read on first use and kept.
+
+    Attributes:
+        path: The run directory.
+        run_id: Its name in the sweep (the directory name for a lone run).
+        replicate: Replicate index within its condition (0 for a lone run).
+        manifest: The parsed `manifest.json`.
+    """
+
+    path: Path
+    run_id: str
+    replicate: int
+    manifest: dict
+
+    @classmethod
+    def open(cls, path: Path, run_id: str, replicate: int) -> Run:
+        """Check a run directory's files against the contract and return it.
+
+        Raises:
+            InputError: A required file or column is missing or malformed.
+        """
+        manifest = _read_manifest(path)
+        _check_parquet(path / "levels.parquet", LEVELS_COLUMNS)
+        _check_parquet(path / "agents.parquet", AGENTS_COLUMNS, needed=False)
+        _check_parquet(path / "occupancy.parquet", OCCUPANCY_COLUMNS, needed=False)
+        return cls(path, run_id, replicate, manifest)
+
+    @property
+    def scenario(self) -> str:
+        """The scenario key, e.g. `maze-v1`."""
+        return self.manifest["scenario"]
+
+    @property
+    def world(self) -> dict | None:
+        """The manifest's world description (maze layout), if any."""
+        world = self.manifest.get("world")
+        return world if isinstance(world, dict) else None
+
+    @cached_property
+    def levels(self) -> pd.DataFrame:
+        """The tidy per-step time series (`levels.parquet`)."""
+        frame = pd.read_parquet(self.path / "levels.parquet", columns=list(LEVELS_COLUMNS))
+        return frame.astype({"phase": str, "metric": str, "level": "int64",
+                             "generation": "int64", "mean": "float64"})
+
+    def agents(self, columns: Sequence[str]) -> pd.DataFrame | None:
+        """Columns of `agents.parquet`, or None when the run did not write it.
+
+        Raises:
+            InputError: A requested column is missing.
+        """
+        file = self.path / "agents.parquet"
+        if not _check_parquet(file, columns, needed=False):
+            return None
+        return pd.read_parquet(file, columns=list(columns))
+
+    def occupancy(self) -> pd.DataFrame | None:
+        """The visit counts per cell (`occupancy.parquet`), or None when absent."""
+        file = self.path / "occupancy.parquet"
+        if not file.is_file():
+            return None
+        return pd.read_parquet(file, columns=list(OCCUPANCY_COLUMNS)).astype({"phase": str})
+
+    def lineage(self) -> nx.DiGraph | None:
+        """The parent/builder graph (`lineage.graphml`), or None when absent.
+
+        Raises:
+            InputError: The file is not readable GraphML.
+        """
+        file = self.path / "lineage.graphml"
+        if not file.is_file():
+            return None
+        try:
+            graph = nx.read_graphml(file)
+        except Exception as exc:  # the XML parser and networkx raise many kinds
+            raise InputError(f"{file}: not readable GraphML ({exc})") from None
+        # GraphML stores ids as strings; agent ids are integers everywhere else.
+        return nx.relabel_nodes(nx.DiGraph(graph), _as_id)
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A lone run or a sweep, as the analyses see it.
+
+    Attributes:
+        path: The directory given by the user.
+        kind: "run" or "sweep".
+        runs: The complete runs.
+        summary: One row per run: run_id, replicate, the parameters, and summary columns
+            `<phase>/L<level>/<metric>` (the mean over the last episode of that phase).
+        params: Names of the parameter columns in `summary`.
+        notes: Lines worth telling the user (e.g. failed runs left out).
+    """
+
+    path: Path
+    kind: str
+    runs: tuple[Run, ...]
+    summary: pd.DataFrame
+    params: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def axes(self) -> tuple[str, ...]:
+        """Parameters that take more than one value across the runs (the sweep axes)."""
+        return tuple(p for p in self.params if self.summary[p].nunique(dropna=True) > 1)
+
+    @property
+    def hue_axes(self) -> tuple[str, ...]:
+        """The sweep axes that name compared conditions (selection, tool_policy)."""
+        return tuple(a for a in HUE_AXES if a in self.axes)
+
+    @property
+    def is_maze(self) -> bool:
+        """Whether the runs are of a maze scenario with a world layout in the manifest."""
+        run = self.runs[0]
+        return run.scenario.startswith("maze") and run.world is not None
+
+    @property
+    def features(self) -> list[str]:
+        """Feature names, in manifest order."""
+        names = self.runs[0].manifest.get("features")
+        return [str(n) for n in names] if isinstance(names, list) else []
+
+    def conditions(self) -> list[dict]:
+        """The distinct combinations of the hue axes, sorted, e.g. [{"selection": "neutral"}]."""
+        hue = list(self.hue_axes)
+        if not hue:
+            return [{}]
+        combos = self.summary[hue].drop_duplicates().sort_values(hue)
+        return [dict(zip(hue, row, strict=True)) for row in combos.itertuples(index=False)]
+
+    def runs_in(self, condition: dict) -> int:
+        """How many runs a condition has."""
+        mask = pd.Series(True, index=self.summary.index)
+        for key, value in condition.items():
+            mask &= self.summary[key] == value
+        return int(mask.sum())
+
+    def pooling_note(self) -> str:
+        """A caption clause saying what the interval is over."""
+        if self.kind == "run":
+            return "one run, so there is no interval over seeds"
+        pooled = [a for a in self.axes if a not in self.hue_axes]
+        over = f", pooled over {', '.join(pooled)}" if pooled else ""
+        return f"shaded: 95% t-interval over the runs (seeds) of each condition{over}"
+
+    def representative(self) -> Run:
+        """One run to draw when a figure can show only one (lineage, occupancy).
+
+        Prefers a run with tools allowed and selection on, then the lowest replicate.
+        """
+        def rank(row: pd.Series) -> tuple:
+            return (row.get("tool_policy") == "forbid", row.get("selection") == "neutral",
+                    row["replicate"], str(row["run_id"]))
+
+        best = min((row for _, row in self.summary.iterrows()), key=rank)
+        return next(run for run in self.runs if run.run_id == str(best["run_id"]))
+
+
+def _as_id(node: str) -> int | str:
+    """An agent id as an integer when it is one."""
+    return int(node) if str(node).lstrip("-").isdigit() else node
+
+
+def _scalars(config: dict) -> dict:
+    """The scalar entries of a config (the ones a table can hold)."""
+    return {k: v for k, v in config.items() if isinstance(v, str | int | float | bool)}
+
+
+def _load_lone_run(root: Path) -> Dataset:
+    """A dataset of one run directory."""
+    run = Run.open(root, root.resolve().name, 0)
+    params = _scalars(run.manifest["config"])
+    row = {"run_id": run.run_id, "replicate": 0, **params, **run_summary(run.levels)}
+    return Dataset(root, "run", (run,), pd.DataFrame([row]), tuple(params))
+
+
+def _load_sweep(root: Path) -> Dataset:
+    """A dataset of the complete runs of a sweep directory."""
+    file = root / "sweep.parquet"
+    _check_parquet(file, SWEEP_COLUMNS)
+    table = pd.read_parquet(file)
+    complete = table[table["status"] == "complete"].copy()
+    if complete.empty:
+        raise InputError(f"{file}: no run has status 'complete' (statuses: "
+                         f"{', '.join(sorted(map(str, table['status'].unique()))) or 'none'})")
+    complete["run_id"] = complete["run_id"].astype(str)
+    runs = []
+    for run_id, replicate in zip(complete["run_id"], complete["replicate"], strict=True):
+        path = root / "runs" / run_id
+        if not path.is_dir():
+            raise InputError(f"{path}: missing; {file.name} lists run {run_id!r} as complete")
+        runs.append(Run.open(path, run_id, int(replicate)))
+    # Summary columns the sweep did not write are computed the same way from levels.parquet.
+    computed = pd.DataFrame([run_summary(run.levels) for run in runs], index=complete.index)
+    extra = [c for c in computed.columns if c not in complete.columns]
+    summary = pd.concat([complete, computed[extra]], axis=1)
+    params = tuple(c for c in table.columns if c not in META_COLUMNS and "/" not in c)
+    failed = len(table) - len(complete)
+    notes = (f"{file}: {failed} of {len(table)} runs did not complete; "
+             f"analysing the {len(complete)} complete ones",) if failed else ()
+    return Dataset(root, "sweep", tuple(runs), summary.reset_index(drop=True), params, notes)
+
+
+def load(path: str | Path) -> Dataset:
+    """Open a run or sweep directory.
+
+    Args:
+        path: A run directory or a sweep directory.
+
+    Returns:
+        The dataset, with every run's files checked against the contract.
+
+    Raises:
+        InputError: The directory is neither, or a file or column is missing or malformed.
+    """
+    root = Path(path)
+    if not root.is_dir():
+        raise InputError(f"{root}: not a directory; expected {EXPECTED}")
+    if (root / "sweep.parquet").exists():
+        return _load_sweep(root)
+    if (root / "manifest.json").exists() or (root / "levels.parquet").exists():
+        return _load_lone_run(root)
+    raise InputError(f"{root}: neither manifest.json nor sweep.parquet found; expected {EXPECTED}")

@@ -1,0 +1,61 @@
+"""What an analysis returns: a titled section of the report, or a reason it does not apply.
+
+Core objects: Section, NotApplicable, write_section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from analysis.style import save
+
+
+class NotApplicable(Exception):
+    """The analysis does not apply to this data; the message says why in one line."""
+
+
+@dataclass(frozen=True, eq=False)
+class Section:
+    """One analysis's output.
+
+    Attributes:
+        name: File stem and identifier, e.g. "drift".
+        title: Heading in the report.
+        caption: How to read the figure: what is plotted, over what, with what interval.
+        figures: The PNG and SVG files written.
+        table: The numbers behind the figure (shown in the report).
+        csv: Where the table was written.
+    """
+
+    name: str
+    title: str
+    caption: str
+    figures: tuple[Path, ...] = ()
+    table: pd.DataFrame | None = None
+    csv: Path | None = None
+
+
+def write_section(out: Path, name: str, title: str, caption: str, fig: Figure | None,
+                  table: pd.DataFrame) -> Section:
+    """Save a figure (PNG and SVG) and its table (CSV) under `out` and describe them.
+
+    Args:
+        out: The figure directory.
+        name: File stem.
+        title: Heading in the report (also the figure's title when the figure has none).
+        caption: How to read the figure.
+        fig: The figure, or None for a table-only section.
+        table: The numbers behind it.
+
+    Returns:
+        The section.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    figures = save(fig, out, name) if fig is not None else ()
+    csv = out / f"{name}.csv"
+    table.to_csv(csv, index=False, float_format="%.6g")
+    return Section(name, title, caption, figures, table, csv)

@@ -1,0 +1,99 @@
+"""Figure style: the Okabe-Ito colour-blind-safe palette, condition styles, and saving.
+
+Figures are `matplotlib.figure.Figure` objects drawn on the Agg canvas: no pyplot, no global
+state, no display needed.
+
+Core objects: OKABE_ITO, new_figure, condition_styles, plot_band, save.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+OKABE_ITO = {
+    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+}
+#: Line colours in order of use; yellow is left out, it is hard to see on white.
+CYCLE = tuple(OKABE_ITO[c] for c in ("blue", "vermillion", "bluish_green", "orange",
+                                      "reddish_purple", "sky_blue", "black"))
+#: Fixed colours for known condition values, so a value looks the same in every figure.
+VALUE_COLOURS = {"free": OKABE_ITO["blue"], "audit": OKABE_ITO["bluish_green"],
+                 "forbid": OKABE_ITO["vermillion"], "train": OKABE_ITO["blue"],
+                 "deploy": OKABE_ITO["vermillion"]}
+#: The neutral (null-model) baseline is dotted wherever it appears.
+SELECTION_LINESTYLES = {"generational": "-", "steady_state": "--", "neutral": ":"}
+#: Perceptually uniform, colour-blind-safe colour maps.
+SEQUENTIAL_CMAP = "viridis"
+ALIGNMENT_CMAP = "cividis"
+DPI = 150
+
+
+def new_figure(nrows: int = 1, ncols: int = 1, panel: tuple[float, float] = (3.6, 2.8),
+               **subplots: object) -> tuple[Figure, np.ndarray]:
+    """A figure with a grid of panels of the given size in inches.
+
+    Returns:
+        The figure and a 2-D array of its axes.
+    """
+    fig = Figure(figsize=(panel[0] * ncols + 0.6, panel[1] * nrows + 1.0), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, squeeze=False, **subplots)
+    return fig, axes
+
+
+def condition_label(condition: Mapping[str, object]) -> str:
+    """`selection=neutral, tool_policy=free`, or `all runs` for the empty condition."""
+    return ", ".join(f"{k}={v}" for k, v in condition.items()) or "all runs"
+
+
+def condition_styles(conditions: Sequence[Mapping[str, object]]) -> list[dict]:
+    """Line styles for conditions: colour from the non-selection values, line style from selection.
+
+    Args:
+        conditions: Each a mapping axis -> value, e.g. {"selection": "neutral"}.
+
+    Returns:
+        One dict of `color`, `linestyle` and `label` per condition.
+    """
+    keys: list[tuple] = []
+    styles = []
+    for condition in conditions:
+        rest = tuple((k, v) for k, v in condition.items() if k != "selection")
+        if rest not in keys:
+            keys.append(rest)
+        colour = (VALUE_COLOURS.get(str(rest[0][1])) if len(rest) == 1 else None) \
+            or CYCLE[keys.index(rest) % len(CYCLE)]
+        selection = str(condition.get("selection", ""))
+        styles.append({"color": colour, "linestyle": SELECTION_LINESTYLES.get(selection, "-"),
+                       "label": condition_label(condition)})
+    return styles
+
+
+def plot_band(ax: Axes, x: Sequence[float], mean: Sequence[float], low: Sequence[float],
+              high: Sequence[float], **style: object) -> None:
+    """A mean line with markers and, where defined, a shaded 95% interval."""
+    x, mean, low, high = (np.asarray(v, dtype=float) for v in (x, mean, low, high))
+    ax.plot(x, mean, marker="o", markersize=3, linewidth=1.6, **style)
+    if np.isfinite(low).any():
+        ax.fill_between(x, low, high, color=style.get("color"), alpha=0.2, linewidth=0)
+
+
+def save(fig: Figure, out: Path, name: str) -> tuple[Path, Path]:
+    """Write a figure as `<name>.png` and `<name>.svg` into `out`.
+
+    Returns:
+        The PNG and SVG paths.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    png, svg = out / f"{name}.png", out / f"{name}.svg"
+    fig.savefig(png, dpi=DPI, metadata={"Software": None})
+    fig.savefig(svg, metadata={"Date": None})
+    return png, svg

@@ -1,0 +1,1 @@
+"""The model: the world, natural selection, and measurement."""

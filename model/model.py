@@ -1,0 +1,353 @@
+"""The Matryoshka model: natural selection over organisms that optimize learned proxies.
+
+One step is a readable pipeline: plan -> move -> observe -> reward -> build tools -> live and die
+-> record -> advance the episode (select, shift). Every stage is array code over all agents;
+Python loops run only over rare events (births, deaths, building).
+
+Core Objects: MatryoshkaModel.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+from typing import Any
+
+import numpy as np
+from mesa import Model
+from mesa.datacollection import DataCollector
+from mesa.discrete_space import OrthogonalVonNeumannGrid
+from mesa.experimental.scenarios import Scenario
+
+from agents.genome import Genome, mutate, normalize
+from agents.organism import Organism
+from agents.planning import horizon, plan, shortest_paths, step_toward
+from model import selection
+from model.metrics import alignment, cosine
+from model.params import ConfigError, validate
+from model.population import Population
+from model.recorder import ALIGN_COLUMNS, LEDGER_COLUMNS, PHASES, Recorder
+from model.scenarios import get
+from model.world import World
+
+DEFAULT_SCENARIO = "maze-v1"
+
+
+class MatryoshkaModel(Model):
+    """Nested optimizers under natural selection, in a scenario's world.
+
+    Args:
+        scenario: A registered scenario key (``maze-v1``), or a Mesa ``Scenario`` built by this
+            class before (it holds the key as ``name`` and every parameter).
+        rng: Seed or generator for all randomness (``int`` or ``numpy.random.SeedSequence``).
+        **params: Parameters from ``model.params.PARAMS``; unset ones take the scenario's defaults.
+
+    Raises:
+        ConfigError: Unknown scenario or parameter, or a value that is not allowed.
+    """
+
+    def __init__(self, scenario: str | Scenario | None = None, *, rng: Any = None, **params: Any):
+        if isinstance(scenario, Scenario):
+            params = {**{k: v for k, v in scenario if k not in ("rng", "name")}, **params}
+            rng, scenario = scenario.rng, scenario.name
+        if isinstance(rng, np.random.SeedSequence):
+            rng = np.random.default_rng(rng)
+        name = scenario or DEFAULT_SCENARIO
+        preset = get(name)
+        config = validate(params, preset.defaults)
+        super().__init__(scenario=Scenario(rng=rng, name=name, **config))
+        self.preset = preset
+        self.config = config
+        self.phase = "train"
+        self.generation = 0
+        self.episode_step = 0
+        self.deploy_episode = 0
+        self.summary: dict[int, dict[str, float]] = {}
+
+        walls = preset.walls(config)
+        self.dist, self.next_hop = shortest_paths(walls)
+        self.train_world = preset.world(config, "train", self.dist)
+        self.deploy_world = preset.world(config, "deploy", self.dist)
+        self.reference = {
+            phase: w.phi[w.open_cells] for phase, w in zip(PHASES, self._worlds(), strict=True)
+        }
+        self.grid = OrthogonalVonNeumannGrid(
+            walls.shape, torus=False, capacity=math.inf, random=self.random
+        )
+        for feature in (*preset.features, "wall"):
+            self.grid.create_property_layer(feature, 0.0)
+        self.world: World = self.train_world
+        self.set_world(self.train_world)
+
+        k = len(preset.features)
+        self.noise = np.asarray(preset.noise, dtype=float) * config["perception_noise"]
+        self.base_weights = np.asarray(preset.base_weights, dtype=float)
+        self.pop = Population(self._columns(k), capacity=config["population"])
+        self.recorder = Recorder(preset.features, walls.size, config["max_depth"])
+        self._spawn(self._first_genomes(), parents=None)
+        preset.begin_episode(self)
+        self.datacollector = DataCollector(model_reporters=self._reporters())
+        self._record(births={})
+        self.datacollector.collect(self)
+
+    # -- set-up -----------------------------------------------------------------------------
+
+    def _worlds(self) -> tuple[World, World]:
+        return self.train_world, self.deploy_world
+
+    def _columns(self, k: int) -> dict[str, tuple[Any, tuple[int, ...], Any]]:
+        vec = (k,)
+        columns = {
+            "id": (np.int64, (), -1), "kind": (np.int8, (), 0), "level": (np.int64, (), 1),
+            "generation": (np.int64, (), 0), "parent": (np.int64, (), -1),
+            "builder": (np.int64, (), -1), "builder_slot": (np.int64, (), -1),
+            "birth_step": (np.int64, (), 0), "birth_phase": (np.int8, (), 0),
+            "pos": (np.int64, (), 0), "weights": (float, vec, 0.0), "parent_w": (float, vec, 0.0),
+            "power": (float, (), 0.0), "wisdom": (float, (), 0.0), "horizon": (np.int16, (), 1),
+            "energy": (float, (), 0.0), "fitness": (float, (), 0.0), "reward": (float, (), 0.0),
+            "reward_sum": (float, (), 0.0), "age": (np.int64, (), 0),
+            "deceptive": (bool, (), False), "scrapped": (bool, (), False),
+            "defected_step": (np.int64, (), -1), "trust": (float, (), 0.0),
+            **{name: (float, (), np.nan) for name in ALIGN_COLUMNS},
+        }  # fmt: skip
+        columns.update(self.preset.columns)
+        return columns
+
+    def _first_genomes(self) -> list[Genome]:
+        n, cfg = self.config["population"], self.config
+        weights = normalize(self.preset.initial_weights(self.rng, n))
+        genes = np.clip(
+            self.rng.normal([cfg["power"], cfg["wisdom"]], cfg["gene_spread"], size=(n, 2)), 0, 1
+        )
+        perceives = self.preset.mask(self.preset.organism_features)
+        return [Genome(weights[i], perceives, *genes[i]) for i in range(n)]
+
+    def set_world(self, world: World) -> None:
+        """Make ``world`` the current world and show its features on the grid's property layers."""
+        self.world = world
+        for k, feature in enumerate(self.preset.features):
+            self.grid._mesa_property_layers[feature].data = world.features[..., k]
+        self.grid._mesa_property_layers["wall"].data = world.walls.astype(float)
+
+    # -- births and deaths (rare events: Python loops are fine here) ----------------------
+
+    def _spawn(self, genomes: list[Genome], parents: np.ndarray | None) -> np.ndarray:
+        """Create organisms with these genomes; ``parents`` are the parents' slots (or None)."""
+        n = len(genomes)
+        pop = self.pop
+        weights = np.array([g.effective_weights for g in genomes]).reshape(n, -1)
+        power = np.array([g.power for g in genomes])
+        values: dict[str, Any] = {
+            "kind": 0, "level": 1, "weights": weights, "power": power,
+            "wisdom": np.array([g.wisdom for g in genomes]),
+            "horizon": horizon(power, self.config["max_horizon"]),
+            "energy": self.config["initial_energy"], "birth_step": self.steps,
+            "birth_phase": PHASES.index(self.phase),
+            "pos": self.preset.start_cells(self, n, parents),
+        }  # fmt: skip
+        if parents is not None:
+            values.update(
+                parent=pop["id"][parents],
+                parent_w=pop["weights"][parents],
+                generation=pop["generation"][parents] + 1,
+            )
+        slots = pop.add(n, **values)
+        self._measure(slots, has_parent=parents is not None)
+        for slot, genome in zip(slots, genomes, strict=True):
+            parent = int(pop["parent"][slot])
+            agent = Organism(self, genome, int(slot), None if parent < 0 else parent,
+                             int(pop["generation"][slot]))  # fmt: skip
+            pop["id"][slot] = agent.unique_id
+            pop.agents[slot] = agent
+        return slots
+
+    def _measure(self, slots: np.ndarray, has_parent: bool) -> None:
+        """Alignment metrics of newborn agents: their objectives never change afterwards."""
+        pop = self.pop
+        w = pop["weights"][slots]
+        for phase, phi in self.reference.items():
+            pop[f"align_base_{phase}"][slots] = alignment(w, self.base_weights, phi)
+            if has_parent:
+                pop[f"align_parent_{phase}"][slots] = alignment(w, pop["parent_w"][slots], phi)
+        pop["cos_base"][slots] = cosine(w, self.base_weights)
+        if has_parent:
+            pop["cos_parent"][slots] = cosine(w, pop["parent_w"][slots])
+
+    def _retire(self, slots: np.ndarray) -> None:
+        """Remove agents: close their ledger rows, deregister them, free their slots."""
+        if len(slots) == 0:
+            return
+        pop = self.pop
+        self.recorder.close_rows({c: pop[c][slots].copy() for c in LEDGER_COLUMNS}, self.steps)
+        for agent in pop.agents[slots]:
+            agent.remove()
+        pop.remove(slots)
+
+    def genome_of(self, slot: int) -> Genome:
+        """The genome of the agent in ``slot``."""
+        return self.pop.agents[slot].genome
+
+    # -- the step ---------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Advance the model by one step."""
+        births = self._act()
+        self._record(births)
+        self.datacollector.collect(self)
+        self._advance_episode()
+
+    def _act(self) -> dict[str, np.ndarray]:
+        """Plan, move, observe, earn; return the step's event counts per level."""
+        pop = self.pop
+        slots = pop.slots
+        self._plan_and_move(slots)
+        self.preset.observe(self)
+        self._reward(slots)
+        self.recorder.visit(self.phase, pop["level"][slots], pop["pos"][slots])
+        return {}
+
+    def _plan_and_move(self, slots: np.ndarray) -> None:
+        pop = self.pop
+        pos = pop["pos"][slots]
+        target = plan(
+            pos, pop["weights"][slots], pop["horizon"][slots], self.world.phi, self.dist,
+            self.noise, self.rng,
+        )  # fmt: skip
+        pop["pos"][slots] = step_toward(pos, target, self.next_hop)
+
+    def _reward(self, slots: np.ndarray) -> None:
+        pop, cfg = self.pop, self.config
+        reward = self.preset.reward(self, pop["pos"][slots])
+        cost = cfg["metabolism"] + cfg["power_cost"] * pop["power"][slots]
+        pop["reward"][slots] = reward
+        pop["reward_sum"][slots] += reward
+        pop["energy"][slots] += reward - cost
+        pop["fitness"][slots] += reward - cost
+        pop["age"][slots] += 1
+
+    def _record(self, births: dict[str, np.ndarray]) -> None:
+        pop = self.pop
+        slots = pop.slots
+        metrics = {
+            "energy": pop["energy"][slots],
+            "power": pop["power"][slots],
+            "wisdom": pop["wisdom"][slots],
+            "base_return": pop["reward"][slots],
+            **{name: pop[name][slots] for name in ALIGN_COLUMNS},
+            **{f"w_{f}": pop["weights"][slots, k] for k, f in enumerate(self.preset.features)},
+            **{name: v[slots] for name, v in self.preset.agent_metrics(self).items()},
+        }
+        self.summary = self.recorder.record_step(
+            self.steps, self._generation_now(slots), self.phase, pop["level"][slots], metrics, births
+        )
+
+    def _generation_now(self, slots: np.ndarray) -> int:
+        if self.config["selection"] != "steady_state" or len(slots) == 0:
+            return self.generation
+        organisms = slots[self.pop["level"][slots] == 1]
+        return int(self.pop["generation"][organisms].mean()) if len(organisms) else self.generation
+
+    # -- episodes, selection and the shift ----------------------------------------------------
+
+    def _advance_episode(self) -> None:
+        cfg = self.config
+        if cfg["selection"] == "steady_state":
+            self._live_and_die()
+            if self.phase == "train" and self.steps >= cfg["shift_at"]:
+                self.deploy()
+            if self.steps >= cfg["total_steps"] or len(self.pop) == 0:
+                self.running = False
+            return
+        self.episode_step += 1
+        if self.episode_step < cfg["episode_steps"]:
+            return
+        self.episode_step = 0
+        if self.phase == "deploy":
+            self.deploy_episode += 1
+            if self.deploy_episode >= cfg["deploy_episodes"]:
+                self.running = False
+                return
+        elif self.generation + 1 < cfg["generations"]:
+            self._next_generation()
+        elif cfg["deploy_episodes"] > 0:
+            self.deploy()
+            return
+        else:
+            self.running = False
+            return
+        self._new_episode()
+
+    def _new_episode(self) -> None:
+        pop = self.pop
+        slots = pop.slots
+        pop["pos"][slots] = self.preset.start_cells(self, len(slots), None)
+        pop["energy"][slots] = self.config["initial_energy"]
+        self.preset.begin_episode(self)
+
+    def _next_generation(self) -> None:
+        """Generational and neutral modes: the next generation replaces this one."""
+        pop, cfg = self.pop, self.config
+        organisms = pop.slots[pop["level"][pop.slots] == 1]
+        n = cfg["population"]
+        if cfg["selection"] == "neutral":
+            chosen = organisms[selection.neutral(self.rng, len(organisms), n)]
+        else:
+            fitness = pop["fitness"][organisms]
+            chosen = organisms[selection.tournament(self.rng, fitness, n, cfg["tournament_size"])]
+        genomes = [mutate(self.rng, self.genome_of(s), cfg["mutation_rate"]) for s in chosen]
+        self._retire(pop.slots)
+        self.generation += 1
+        self._spawn(genomes, chosen)  # the retired parents' rows are still readable
+
+    def _live_and_die(self) -> None:
+        """Steady state: the rich breed, the exhausted and the old die."""
+        pop, cfg = self.pop, self.config
+        slots = pop.slots
+        dead = slots[(pop["energy"][slots] <= 0) | (pop["age"][slots] >= cfg["max_age"])]
+        self._retire(dead)
+        organisms = pop.slots
+        room = cfg["max_population"] - len(organisms)
+        parents = organisms[selection.ready_to_breed(pop["energy"][organisms], cfg["birth_energy"], room)]
+        if len(parents):
+            pop["energy"][parents] /= 2
+            genomes = [mutate(self.rng, self.genome_of(s), cfg["mutation_rate"]) for s in parents]
+            children = self._spawn(genomes, parents)
+            pop["energy"][children] = pop["energy"][parents]
+
+    def deploy(self) -> None:
+        """Switch to the deployment world (the distribution shift), at any time.
+
+        Raises:
+            ConfigError: The model is already deployed.
+        """
+        if self.phase == "deploy":
+            raise ConfigError("the model is already in the deployment phase")
+        self.phase = "deploy"
+        self.set_world(self.deploy_world)
+        if self.config["selection"] != "steady_state":
+            self.episode_step = 0
+            self._new_episode()
+
+    # -- outputs ------------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        """Close the ledger rows of the agents still alive (call once, after the last step)."""
+        pop = self.pop
+        slots = pop.slots
+        self.recorder.close_rows({c: pop[c][slots].copy() for c in LEDGER_COLUMNS}, None)
+
+    def _reporters(self) -> dict[str, Any]:
+        """DataCollector reporters: population and mean metrics per level, read from the summary."""
+        names = ["population", "align_base_train", "align_base_deploy", "align_parent_train",
+                 "base_return", *(f"w_{f}" for f in self.preset.features)]  # fmt: skip
+        reporters: dict[str, Any] = {"phase": "phase", "generation": "generation"}
+        for level in range(1, self.config["max_depth"] + 1):
+            for name in names:
+                reporters[f"{name}_L{level}"] = partial(summary_value, level=level, metric=name)
+        return reporters
+
+
+def summary_value(model: MatryoshkaModel, level: int, metric: str) -> float:
+    """One level's mean of one metric at the last recorded step (0 agents: population 0)."""
+    default = 0.0 if metric == "population" else math.nan
+    return model.summary.get(level, {}).get(metric, default)

@@ -1,0 +1,115 @@
+"""Writing a run's outputs: a directory that appears whole or not at all.
+
+Core Objects: write_run, atomic_directory, lineage_graph, phylogeny.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from model.params import ConfigError
+
+RUN_FILES = (
+    "manifest.json",
+    "levels.parquet",
+    "agents.parquet",
+    "occupancy.parquet",
+    "lineage.graphml",
+    "phylogeny.csv",
+)
+
+
+@contextlib.contextmanager
+def atomic_directory(out: Path) -> Iterator[Path]:
+    """Yield a temporary directory beside ``out`` that replaces ``out`` only on success.
+
+    An existing ``out`` is replaced only if it is empty or holds a previous run (a
+    ``manifest.json``); anything else is left alone.
+
+    Raises:
+        ConfigError: ``out`` exists and is neither empty nor a run directory.
+    """
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "manifest.json").exists())):
+        raise ConfigError(
+            f"output directory '{out}' exists and is not a run directory: "
+            "choose a new path or an earlier run's directory"
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        yield tmp
+        if out.exists():
+            trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+            os.replace(out, trash / out.name)
+            os.replace(tmp, out)
+            shutil.rmtree(trash)
+        else:
+            os.replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def lineage_graph(agents: pd.DataFrame) -> nx.DiGraph:
+    """Parent and builder edges between agents, with their kind, level, generation, alignment."""
+    graph = nx.DiGraph()
+    for row in agents.itertuples(index=False):
+        graph.add_node(
+            int(row.id), kind=row.kind, level=int(row.level), generation=int(row.generation),
+            align_base_train=float(row.align_base_train),
+            align_base_deploy=float(row.align_base_deploy),
+        )  # fmt: skip
+    for column in ("parent", "builder"):
+        edges = agents.loc[agents[column].notna(), [column, "id"]].astype("int64")
+        graph.add_edges_from(
+            ((a, b) for a, b in edges.itertuples(index=False, name=None) if a in graph),
+            relation=column,
+        )
+    return graph
+
+
+def phylogeny(agents: pd.DataFrame) -> pd.DataFrame:
+    """ALife data standard phylogeny: id, ancestor_list, origin_time (plus kind and level)."""
+    ancestor = agents["parent"].fillna(agents["builder"])
+    return pd.DataFrame(
+        {
+            "id": agents["id"],
+            "ancestor_list": [f"[{int(a)}]" if pd.notna(a) else "[none]" for a in ancestor],
+            "origin_time": agents["birth_step"],
+            "kind": agents["kind"],
+            "level": agents["level"],
+        }
+    )
+
+
+def write_run(out: Path, manifest: dict[str, Any], tables: dict[str, pa.Table]) -> Path:
+    """Write a run directory atomically.
+
+    Args:
+        out: The directory to create (or replace, if it holds an earlier run).
+        manifest: The contents of ``manifest.json``.
+        tables: ``levels``, ``agents`` and ``occupancy`` tables.
+
+    Returns:
+        ``out``.
+    """
+    with atomic_directory(out) as tmp:
+        for name, table in tables.items():
+            pq.write_table(table, tmp / f"{name}.parquet")
+        agents = tables["agents"].to_pandas()
+        nx.write_graphml(lineage_graph(agents), tmp / "lineage.graphml")
+        phylogeny(agents).to_csv(tmp / "phylogeny.csv", index=False)
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    return Path(out)

@@ -1,0 +1,177 @@
+"""Run parameters: their types, ranges, defaults and validation.
+
+Every parameter a user can set (on the command line, in a TOML file, in the browser) is declared
+here once, with what is allowed. Scenarios override defaults; nothing else adds parameters.
+
+Core Objects: Param, PARAMS, ConfigError, validate.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A parameter, scenario or file given by the user that is not allowed.
+
+    The message names the key, the value and what is allowed.
+    """
+
+
+@dataclass(frozen=True)
+class Param:
+    """One user-facing parameter.
+
+    Attributes:
+        kind: The Python type of the value (int, float, str or bool).
+        default: The value used when neither the scenario nor the user sets one.
+        doc: One line saying what the parameter does.
+        low: The smallest allowed value (numbers only).
+        high: The largest allowed value (numbers only).
+        choices: The allowed values (strings only).
+    """
+
+    kind: type
+    default: Any
+    doc: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] | None = None
+
+    def allowed(self) -> str:
+        """Describe the allowed values in words."""
+        if self.choices:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind is bool:
+            return "true or false"
+        lo = "-inf" if self.low is None else f"{self.low:g}"
+        hi = "inf" if self.high is None else f"{self.high:g}"
+        return f"{'an integer' if self.kind is int else 'a number'} in [{lo}, {hi}]"
+
+
+INF = float("inf")
+
+PARAMS: dict[str, Param] = {
+    # World
+    "width": Param(int, 21, "grid width in cells", 5, 60),
+    "height": Param(int, 21, "grid height in cells", 5, 60),
+    # Population and selection
+    "population": Param(int, 200, "organisms per generation (initial count in steady_state)", 2, 100_000),
+    "generations": Param(int, 20, "training generations (generational and neutral modes)", 1, 100_000),
+    "episode_steps": Param(int, 40, "steps per episode (one generation's lifetime)", 1, 100_000),
+    "deploy_episodes": Param(int, 2, "episodes in the deployment world after training", 0, 10_000),
+    "shift_at": Param(int, 800, "steady_state: step at which the world switches to deployment", 1, 10**7),
+    "total_steps": Param(int, 1200, "steady_state: steps in the whole run", 1, 10**7),
+    "selection": Param(
+        str, "generational", "how parents are chosen",
+        choices=("generational", "steady_state", "neutral"),
+    ),
+    "tournament_size": Param(int, 3, "organisms compared in each selection tournament", 1, 100),
+    "mutation_rate": Param(float, 0.1, "sd of Gaussian noise on weights and competence genes", 0, 5),
+    "max_population": Param(int, 2000, "steady_state: births stop at this many organisms", 2, 10**6),
+    "birth_energy": Param(float, 12.0, "steady_state: energy at which an organism reproduces", 0, INF),
+    "initial_energy": Param(float, 6.0, "energy an organism is born with", 0, INF),
+    "max_age": Param(int, 120, "steady_state: age at which an organism dies", 1, 10**7),
+    # Competence genes (initial means; each organism draws around them)
+    "power": Param(float, 0.5, "initial mean of the power gene (planning horizon, building)", 0, 1),
+    "wisdom": Param(float, 0.5, "initial mean of the wisdom gene (specifying, auditing tools)", 0, 1),
+    "gene_spread": Param(float, 0.1, "sd of the initial power and wisdom genes", 0, 1),
+    "max_horizon": Param(int, 6, "planning horizon (steps) at power = 1", 1, 100),
+    # Costs and rewards
+    "metabolism": Param(float, 0.05, "energy every agent spends each step", 0, INF),
+    "power_cost": Param(float, 0.05, "energy per step per unit of power", 0, INF),
+    "perception_noise": Param(float, 1.0, "multiplier on the scenario's perception noise", 0, 100),
+    # Maze
+    "random_exit_share": Param(float, 0.0, "maze: share of training episodes with a random exit", 0, 1),
+    # Tools
+    "tool_policy": Param(str, "free", "what tools may be built", choices=("free", "forbid", "audit")),
+    "max_depth": Param(int, 3, "deepest level an agent may have (1 = organisms only)", 1, 6),
+    "build_cost": Param(float, 2.0, "energy a builder pays to build a tool", 0, INF),
+    "build_rate": Param(float, 0.05, "chance per step that an able agent builds a tool", 0, 1),
+    "build_power": Param(float, 0.3, "power an agent needs to build", 0, 1),
+    "spec_samples": Param(int, 24, "states the builder samples to fit a tool's objective", 2, 10_000),
+    "ridge": Param(float, 0.01, "ridge penalty of the tool-specification fit", 0, INF),
+    "tool_share": Param(float, 0.5, "share of a tool's base reward credited up its builder chain", 0, 1),
+    "tool_upkeep": Param(float, 0.02, "energy a tool spends each step", 0, INF),
+    "tool_energy": Param(float, 3.0, "energy a tool is built with", 0, INF),
+    "tool_lifespan": Param(int, 60, "steps a tool lives at most", 1, 10**7),
+    "orphan_tools": Param(
+        str, "remove", "what happens to tools whose builder dies", choices=("remove", "keep")
+    ),
+    "audit_threshold": Param(float, 0.5, "audit: alignment below which a tool is scrapped", -1, 1),
+    "audit_cost": Param(float, 0.5, "audit: energy an audit costs the builder", 0, INF),
+    "deception_share": Param(float, 0.0, "share of tools that are deceptive", 0, 1),
+    "defect_trust": Param(float, 0.8, "trust above which a deceptive tool defects", 0, 1),
+    "trust_rate": Param(float, 0.05, "how fast trust in a delivering tool grows per step", 0, 1),
+}
+
+
+def _coerce(key: str, value: Any, spec: Param) -> Any:
+    """Return ``value`` as the parameter's type, or raise ConfigError."""
+    bad = ConfigError(f"parameter '{key}' = {value!r} is not allowed: expected {spec.allowed()}")
+    if spec.kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise bad
+    if spec.kind is str:
+        if not isinstance(value, str) or (spec.choices and value not in spec.choices):
+            raise bad
+        return value
+    if isinstance(value, bool):
+        raise bad
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise bad from None
+    if spec.kind is int:
+        if isinstance(value, float) and not value.is_integer():
+            raise bad
+        try:
+            value = int(value)
+        except (TypeError, ValueError, OverflowError):
+            raise bad from None
+    else:
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise bad from None
+    if value != value or (spec.low is not None and value < spec.low) or (
+        spec.high is not None and value > spec.high
+    ):
+        raise bad
+    return value
+
+
+def unknown_key_error(key: str, known: list[str], what: str = "parameter") -> ConfigError:
+    """Build the error for a name that does not exist, suggesting the closest one."""
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    return ConfigError(f"unknown {what} '{key}'.{hint} Allowed: {', '.join(sorted(known))}")
+
+
+def validate(params: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Check and coerce user parameters on top of defaults.
+
+    Args:
+        params: The user's values, by name (strings from the command line are converted).
+        base: Defaults to start from (a scenario's); missing names take ``PARAMS`` defaults.
+
+    Returns:
+        The full effective configuration: every parameter, validated.
+
+    Raises:
+        ConfigError: A name is unknown or a value is of the wrong type or out of range.
+    """
+    config = {k: p.default for k, p in PARAMS.items()}
+    config.update(base or {})
+    for key, value in params.items():
+        if key not in PARAMS:
+            raise unknown_key_error(key, list(PARAMS))
+        config[key] = _coerce(key, value, PARAMS[key])
+    return config

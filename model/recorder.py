@@ -1,0 +1,189 @@
+"""What a run remembers: the per-level time series, the ledger of every agent, and occupancy.
+
+Rows are kept as column chunks (numpy arrays) and turned into tables only when written.
+
+Core Objects: Recorder, LEDGER_COLUMNS.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import pyarrow as pa
+
+from model.metrics import level_stats
+
+PHASES = ("train", "deploy")
+ALIGN_COLUMNS = (
+    "align_parent_train",
+    "align_parent_deploy",
+    "align_base_train",
+    "align_base_deploy",
+    "cos_parent",
+    "cos_base",
+)
+# Ledger columns copied from the population arrays when an agent's row is closed.
+LEDGER_COLUMNS = (
+    "id", "kind", "level", "generation", "parent", "builder", "birth_step", "birth_phase",
+    "power", "wisdom", "weights", *ALIGN_COLUMNS, "reward_sum", "age", "deceptive", "scrapped",
+    "defected_step", "trust",
+)  # fmt: skip
+KINDS = ("organism", "tool")
+
+
+class Recorder:
+    """Accumulates a run's outputs while it runs.
+
+    Args:
+        feature_names: The scenario's feature names (for the ``w_<feature>`` columns).
+        n_cells: Number of grid cells (for occupancy).
+        max_level: Deepest level that can occur.
+    """
+
+    def __init__(self, feature_names: tuple[str, ...], n_cells: int, max_level: int) -> None:
+        self.feature_names = feature_names
+        self.n_levels = max_level + 1
+        self._series: dict[str, list[np.ndarray]] = defaultdict(list)
+        self._metric_names: list[str] = []
+        self._ledger: dict[str, list[np.ndarray]] = defaultdict(list)
+        self.visits = np.zeros((len(PHASES), self.n_levels, n_cells), dtype=np.int64)
+
+    def visit(self, phase: str, levels: np.ndarray, cells: np.ndarray) -> None:
+        """Count one step of each agent on its cell."""
+        n_cells = self.visits.shape[2]
+        self.visits[PHASES.index(phase)] += np.bincount(
+            levels * n_cells + cells, minlength=self.n_levels * n_cells
+        ).reshape(self.n_levels, n_cells)
+
+    def record_step(
+        self,
+        step: int,
+        generation: int,
+        phase: str,
+        levels: np.ndarray,
+        metrics: dict[str, np.ndarray],
+        counts: dict[str, np.ndarray] | None = None,
+    ) -> dict[int, dict[str, float]]:
+        """Aggregate per-agent metrics by level and append them to the time series.
+
+        Args:
+            step: Model step.
+            generation: Current generation.
+            phase: ``train`` or ``deploy``.
+            levels: ``(N,)`` level of each live agent.
+            metrics: Metric name to ``(N,)`` values (NaN where undefined).
+            counts: Event name to ``(n_levels,)`` counts this step (built, scrapped, ...).
+
+        Returns:
+            Level to metric to mean, for the levels present (the live summary).
+        """
+        names = ["population", *metrics]
+        values = np.column_stack([np.ones(len(levels)), *metrics.values()])
+        mean, std, count = level_stats(levels, values.reshape(len(levels), -1), self.n_levels)
+        present = count[:, 0] > 0
+        mean[:, 0], std[:, 0] = count[:, 0], 0.0
+        lv, mi = np.nonzero(present[:, None] & (count > 0))
+        rows = [(lv, self._ids(names)[mi], mean[lv, mi], std[lv, mi], count[lv, mi])]
+        for name, per_level in (counts or {}).items():
+            lv = np.flatnonzero(present | (per_level > 0))
+            rows.append((lv, self._ids([name]).repeat(len(lv)), per_level[lv], 0.0 * lv, per_level[lv]))
+        lv, mi, mu, sd, n = (np.concatenate(parts) for parts in zip(*rows, strict=True))
+        s = self._series
+        s["step"].append(np.full(len(lv), step))
+        s["generation"].append(np.full(len(lv), generation))
+        s["phase"].append(np.full(len(lv), PHASES.index(phase), dtype=np.int8))
+        s["level"].append(lv)
+        s["metric"].append(mi)
+        s["mean"].append(mu.astype(float))
+        s["std"].append(sd.astype(float))
+        s["count"].append(n.astype(np.int64))
+        summary = {
+            int(level): {names[j]: float(mean[level, j]) for j in range(len(names))}
+            for level in np.flatnonzero(present)
+        }
+        for name, per_level in (counts or {}).items():
+            for level in summary:
+                summary[level][name] = float(per_level[level])
+        return summary
+
+    def _ids(self, names: list[str]) -> np.ndarray:
+        """Stable integer codes for metric names."""
+        for name in names:
+            if name not in self._metric_names:
+                self._metric_names.append(name)
+        return np.array([self._metric_names.index(n) for n in names], dtype=np.int64)
+
+    def close_rows(self, columns: dict[str, np.ndarray], death_step: int | None) -> None:
+        """Append ledger rows for agents that died (or are alive at the end, ``death_step`` None)."""
+        n = len(columns["id"])
+        for name, values in columns.items():
+            self._ledger[name].append(np.asarray(values))
+        self._ledger["death_step"].append(np.full(n, -1 if death_step is None else death_step))
+
+    def levels_table(self) -> pa.Table:
+        """The tidy time series: step, generation, phase, level, metric, mean, std, count."""
+        s = {k: np.concatenate(v) if v else np.zeros(0) for k, v in self._series.items()}
+        if not s:
+            s = {k: np.zeros(0, dtype=int) for k in ("step", "generation", "phase", "level", "metric")}
+            s.update(mean=np.zeros(0), std=np.zeros(0), count=np.zeros(0, dtype=int))
+        return pa.table(
+            {
+                "step": pa.array(s["step"], pa.int64()),
+                "generation": pa.array(s["generation"], pa.int64()),
+                "phase": pa.array(np.array(PHASES)[s["phase"].astype(int)], pa.string()),
+                "level": pa.array(s["level"], pa.int64()),
+                "metric": pa.array(np.array(self._metric_names or [""])[s["metric"].astype(int)]),
+                "mean": pa.array(s["mean"], pa.float64()),
+                "std": pa.array(s["std"], pa.float64()),
+                "count": pa.array(s["count"], pa.int64()),
+            }
+        )
+
+    def agents_table(self) -> pa.Table:
+        """One row per agent ever, in order of id."""
+        cols = {k: np.concatenate(v) for k, v in self._ledger.items()}
+        order = np.argsort(cols["id"], kind="stable")
+        cols = {k: v[order] for k, v in cols.items()}
+
+        def nullable(values: np.ndarray) -> pa.Array:
+            return pa.array(values, pa.int64(), mask=values < 0)
+
+        age = np.maximum(cols["age"], 1)
+        table = {
+            "id": pa.array(cols["id"], pa.int64()),
+            "kind": pa.array(np.array(KINDS)[cols["kind"]]),
+            "level": pa.array(cols["level"], pa.int64()),
+            "generation": pa.array(cols["generation"], pa.int64()),
+            "parent": nullable(cols["parent"]),
+            "builder": nullable(cols["builder"]),
+            "birth_step": pa.array(cols["birth_step"], pa.int64()),
+            "death_step": nullable(cols["death_step"]),
+            "phase": pa.array(np.array(PHASES)[cols["birth_phase"]]),
+            "power": pa.array(cols["power"], pa.float64()),
+            "wisdom": pa.array(cols["wisdom"], pa.float64()),
+        }
+        for k, name in enumerate(self.feature_names):
+            table[f"w_{name}"] = pa.array(cols["weights"][:, k], pa.float64())
+        for name in ALIGN_COLUMNS:
+            table[name] = pa.array(cols[name], pa.float64())
+        table["base_return"] = pa.array(cols["reward_sum"] / age, pa.float64())
+        table["deceptive"] = pa.array(cols["deceptive"], pa.bool_())
+        table["scrapped"] = pa.array(cols["scrapped"], pa.bool_())
+        table["defected_step"] = nullable(cols["defected_step"])
+        table["trust"] = pa.array(cols["trust"], pa.float64())
+        return pa.table(table)
+
+    def occupancy_table(self, height: int) -> pa.Table:
+        """Agent-steps per cell, by phase and level (cells with no visits left out)."""
+        ph, lv, cell = np.nonzero(self.visits)
+        x, y = np.divmod(cell, height)
+        return pa.table(
+            {
+                "phase": pa.array(np.array(PHASES)[ph], pa.string()),
+                "level": pa.array(lv, pa.int64()),
+                "x": pa.array(x, pa.int64()),
+                "y": pa.array(y, pa.int64()),
+                "visits": pa.array(self.visits[ph, lv, cell], pa.int64()),
+            }
+        )

@@ -1,0 +1,31 @@
+"""The registry of named, versioned scenarios.
+
+Core Objects: REGISTRY, get, register.
+"""
+
+from __future__ import annotations
+
+from model.params import unknown_key_error
+from model.scenarios.base import Preset
+
+REGISTRY: dict[str, type[Preset]] = {}
+
+
+def register[P: type[Preset]](cls: P) -> P:
+    """Class decorator that adds a preset to the registry under its ``key``."""
+    REGISTRY[cls.key] = cls
+    return cls
+
+
+def get(key: str) -> Preset:
+    """Return a fresh preset by key.
+
+    Raises:
+        ConfigError: No scenario has that key (the closest one is suggested).
+    """
+    if key not in REGISTRY:
+        raise unknown_key_error(key, list(REGISTRY), what="scenario")
+    return REGISTRY[key]()
+
+
+from model.scenarios import maze  # noqa: E402, F401  (registers the presets)

@@ -1,0 +1,131 @@
+"""maze-v1: goal misgeneralization, and tools that learn the wrong goal from their builder's path.
+
+The essay's maze table. Level 0, the base objective: get to the maze exit. In training the exit
+is always at (10, 10), where a position landmark also stands, and the exit signal (a scent that
+follows the corridors) is much noisier to perceive than the landmark. Level 1, organisms: natural
+selection favours whatever gets them to (10, 10), and the reliable landmark wins. Level 2, tools:
+a builder fits its tool on the cells it saw on its way out of the origin; a tool that cannot
+perceive the landmark learns the nearest thing it can see, such as distance from the origin.
+
+What a user should see: in training, reached_exit climbs over generations and the weight on the
+landmark grows; in deployment, where the exit moves to (width - 3, 2), reached_exit falls and
+reached_proxy (organisms that went to (10, 10) instead) rises. ``random_exit_share`` > 0 (some
+training episodes with a random exit) is the known fix and should shrink the gap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from model.params import ConfigError
+from model.scenarios import register
+from model.scenarios.base import Preset
+from model.world import World, distance_map
+
+if TYPE_CHECKING:
+    from model.model import MatryoshkaModel
+
+TRAIN_EXIT = (10, 10)
+ORIGIN = (0, 0)
+
+
+@register
+class Maze(Preset):
+    """The maze of the essay: exit at (10, 10) in training, elsewhere in deployment."""
+
+    key = "maze-v1"
+    features = ("exit_signal", "landmark", "dist_origin")
+    noise = (0.35, 0.02, 0.02)
+    base_weights = (1.0, 0.0, 0.0)
+    organism_features = features
+    tool_features = ("exit_signal", "dist_origin")
+    defaults = {"width": 21, "height": 21}
+    columns = {"reached_exit": (bool, (), False), "reached_proxy": (bool, (), False)}
+
+    def walls(self, config: dict[str, Any]) -> np.ndarray:
+        """Three short wall segments that make the way to the exit a little winding."""
+        w, h = config["width"], config["height"]
+        if w < 13 or h < 13:
+            value = config["width"] if w < 13 else config["height"]
+            key = "width" if w < 13 else "height"
+            raise ConfigError(
+                f"parameter '{key}' = {value!r} is not allowed for maze-v1: the exit stands at "
+                "(10, 10), so width and height must be at least 13"
+            )
+        walls = np.zeros((w, h), dtype=bool)
+        walls[round(0.1 * w) : round(0.35 * w), round(0.3 * h)] = True
+        walls[round(0.67 * w), round(0.2 * h) : round(0.45 * h)] = True
+        walls[round(0.25 * w) : round(0.6 * w), round(0.67 * h)] = True
+        for xy in (TRAIN_EXIT, ORIGIN, self.deploy_exit(config)):
+            walls[xy] = False
+        return walls
+
+    @staticmethod
+    def deploy_exit(config: dict[str, Any]) -> tuple[int, int]:
+        """Where the exit stands in deployment: as far from the origin as (10, 10), elsewhere."""
+        return (config["width"] - 3, 2)
+
+    def world(
+        self,
+        config: dict[str, Any],
+        phase: str,
+        dist: np.ndarray,
+        exit_xy: tuple[int, int] | None = None,
+    ) -> World:
+        """The maze with its exit at (10, 10) (training), moved (deployment) or at ``exit_xy``."""
+        walls = self.walls(config)
+        shape = walls.shape
+        if exit_xy is None:
+            exit_xy = TRAIN_EXIT if phase == "train" else self.deploy_exit(config)
+        path = dist[exit_xy[0] * shape[1] + exit_xy[1]].reshape(shape).astype(float)
+        reachable = ~walls
+        exit_signal = np.where(reachable, 1.0 - path / path[reachable].max(), 0.0)
+        landmark = distance_map(shape, TRAIN_EXIT)
+        origin = distance_map(shape, ORIGIN)
+        features = np.stack(
+            [exit_signal, 1.0 - landmark / landmark.max(), origin / origin.max()], axis=-1
+        )
+        features[walls] = 0.0
+        reward = np.zeros(shape)
+        reward[exit_xy] = 1.0
+        marks = {"exit": tuple(exit_xy), "landmark": TRAIN_EXIT, "origin": ORIGIN}
+        return World(features, walls, reward, marks)
+
+    def start_cells(
+        self, model: MatryoshkaModel, n: int, parents: np.ndarray | None
+    ) -> np.ndarray:
+        """Every organism starts at the origin."""
+        return np.full(n, model.world.cell(ORIGIN))
+
+    def begin_episode(self, model: MatryoshkaModel) -> None:
+        """In training, place the exit at random with probability ``random_exit_share``."""
+        pop = model.pop
+        pop["reached_exit"][:] = False
+        pop["reached_proxy"][:] = False
+        if model.phase != "train":
+            return
+        exit_xy = TRAIN_EXIT
+        if model.rng.random() < model.config["random_exit_share"]:
+            cell = model.rng.choice(model.world.open_cells)
+            exit_xy = tuple(int(v) for v in model.world.xy(cell))
+        if exit_xy != model.world.marks["exit"]:
+            model.set_world(self.world(model.config, "train", model.dist, exit_xy))
+
+    def observe(self, model: MatryoshkaModel) -> None:
+        """Flag agents standing on the exit, or on the training exit while the exit is elsewhere."""
+        pop, world = model.pop, model.world
+        pos = pop["pos"]
+        exit_cell = world.cell(world.marks["exit"])
+        proxy_cell = world.cell(TRAIN_EXIT)
+        np.logical_or(pop["reached_exit"], pos == exit_cell, out=pop["reached_exit"])
+        if proxy_cell != exit_cell:
+            np.logical_or(pop["reached_proxy"], pos == proxy_cell, out=pop["reached_proxy"])
+
+    def agent_metrics(self, model: MatryoshkaModel) -> dict[str, np.ndarray]:
+        """``reached_exit`` and ``reached_proxy`` so far this episode."""
+        return {
+            "reached_exit": model.pop["reached_exit"].astype(float),
+            "reached_proxy": model.pop["reached_proxy"].astype(float),
+        }

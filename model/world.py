@@ -1,0 +1,56 @@
+"""The world: a grid of cells with walls, named features and a base reward.
+
+Core Objects: World, distance_map.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class World:
+    """One variant of a scenario's environment (training or deployment).
+
+    Attributes:
+        features: ``(width, height, K)`` feature values, one field per named feature.
+        walls: ``(width, height)`` booleans; agents never enter a wall.
+        reward: ``(width, height)`` base reward per step for an agent on the cell.
+        marks: Named cells to show and measure (for example ``exit``, ``landmark``, ``origin``).
+    """
+
+    features: np.ndarray
+    walls: np.ndarray
+    reward: np.ndarray
+    marks: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(width, height)``."""
+        return self.walls.shape
+
+    @property
+    def phi(self) -> np.ndarray:
+        """Features of every cell as ``(C, K)``, cells numbered ``x * height + y``."""
+        return self.features.reshape(-1, self.features.shape[-1])
+
+    @property
+    def open_cells(self) -> np.ndarray:
+        """Numbers of the cells that are not walls."""
+        return np.flatnonzero(~self.walls.ravel())
+
+    def cell(self, xy: tuple[int, int]) -> int:
+        """The number of the cell at ``(x, y)``."""
+        return int(xy[0]) * self.walls.shape[1] + int(xy[1])
+
+    def xy(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The ``(x, y)`` coordinates of cell numbers."""
+        return np.divmod(np.asarray(cells), self.walls.shape[1])
+
+
+def distance_map(shape: tuple[int, int], xy: tuple[int, int]) -> np.ndarray:
+    """Euclidean distance of every cell from ``xy``, as a ``(width, height)`` array."""
+    x, y = np.indices(shape)
+    return np.hypot(x - xy[0], y - xy[1])

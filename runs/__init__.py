@@ -1,0 +1,1 @@
+"""Running experiments: the command line, single runs and sweeps."""

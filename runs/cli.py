@@ -1,0 +1,133 @@
+"""The ``matryoshka`` command line: run, sweep, analyze.
+
+Bad input ends with one line on stderr naming the key, the value and what is allowed, and exit
+code 2; no traceback, no half-written output.
+
+Core Objects: main.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from model.params import PARAMS, ConfigError
+from model.scenarios import REGISTRY
+from runs.config import load_toml
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser that exits with code 2 and one line, like every other bad input."""
+
+    def error(self, message: str) -> None:  # noqa: D102
+        self.exit(EXIT_BAD_INPUT, f"error: {message} (see '{self.prog} --help')\n")
+
+
+def parse_sets(pairs: list[str]) -> dict[str, str]:
+    """Turn ``["name=value", ...]`` into a dict.
+
+    Raises:
+        ConfigError: A pair has no ``=``.
+    """
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise ConfigError(f"--set '{pair}' is not allowed: expected name=value, e.g. population=300")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def run_config(path: str) -> dict[str, Any]:
+    """Read ``--config FILE.toml`` for a single run: optional ``scenario``, ``seed``, ``[params]``.
+
+    Raises:
+        ConfigError: The file is unreadable or has keys a single run does not take.
+    """
+    data = load_toml(path)
+    allowed = {"name", "description", "scenario", "seed", "params"}
+    for key in data:
+        if key not in allowed:
+            hint = " (a sweep file: use 'matryoshka sweep')" if key in ("sweep", "zip", "seeds") else ""
+            raise ConfigError(
+                f"config file '{path}': key '{key}' is not allowed in a single run{hint}; "
+                f"allowed: {', '.join(sorted(allowed))}"
+            )
+    if not isinstance(data.get("params", {}), dict):
+        raise ConfigError(f"config file '{path}': 'params' must be a table of parameter = value")
+    return data
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run one simulation and print its summary."""
+    from runs.report import print_summary
+    from runs.single import run_simulation
+
+    config = run_config(args.config) if args.config else {}
+    params = {**config.get("params", {}), **parse_sets(args.set)}
+    scenario = args.scenario or config.get("scenario", "maze-v1")
+    seed = args.seed if args.seed is not None else config.get("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ConfigError(f"seed = {seed!r} is not allowed: expected a non-negative integer")
+    summary = run_simulation(scenario, params, seed, Path(args.out), progress=not args.quiet)
+    print_summary(summary)
+    print(f"outputs: {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = _Parser(prog="matryoshka", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run one simulation and write its outputs")
+    run.add_argument("--scenario", help=f"one of {', '.join(sorted(REGISTRY))} (default maze-v1)")
+    run.add_argument("--seed", type=int, help="root seed (default 0)")
+    run.add_argument("--out", required=True, help="run directory to write")
+    run.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                     help=f"set a parameter (repeatable); names: {', '.join(PARAMS)}")  # fmt: skip
+    run.add_argument("--config", help="TOML file with scenario, seed and a [params] table")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=cmd_run)
+
+    sweep = sub.add_parser("sweep", help="run an experiment file: a grid of parameters x seeds")
+    sweep.add_argument("experiment", help="experiment TOML file, e.g. runs/default.toml")
+    sweep.add_argument("--out", required=True, help="sweep directory to write")
+    sweep.add_argument("--workers", type=int, help="local processes (default: all cores)")
+    sweep.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://HOST:8786")
+    sweep.set_defaults(func=_sweep)
+
+    analyze = sub.add_parser("analyze", help="figures and tables from a run or sweep directory")
+    analyze.add_argument("directory", help="a run directory or a sweep directory")
+    analyze.add_argument("--out", help="figure directory (default DIR/figures)")
+    analyze.set_defaults(func=_analyze)
+    return parser
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from runs.sweep import cmd_sweep
+
+    return cmd_sweep(args)
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from analysis.cli import main as analyze_main
+
+    return analyze_main([args.directory] + (["--out", args.out] if args.out else []))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``matryoshka`` and ``python -m runs``."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written for the unfinished run", file=sys.stderr)
+        return 130

@@ -1,0 +1,103 @@
+"""One simulation from start to finish, with a progress bar, written to a run directory.
+
+Core Objects: run_simulation, seed_record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from model.model import MatryoshkaModel
+from model.outputs import write_run
+from runs.summary import summarize
+
+VERSIONED = ("matryoshka", "mesa", "numpy", "networkx", "pyarrow", "pandas")
+
+
+def seed_record(seed: int | np.random.SeedSequence) -> int | dict[str, Any]:
+    """How a seed is stored in the manifest: an int, or a SeedSequence's entropy and spawn key."""
+    if isinstance(seed, np.random.SeedSequence):
+        return {"entropy": int(seed.entropy), "spawn_key": [int(k) for k in seed.spawn_key]}
+    return int(seed)
+
+
+def expected_steps(config: dict[str, Any]) -> int:
+    """How many steps a run with this configuration takes (for the progress bar)."""
+    if config["selection"] == "steady_state":
+        return config["total_steps"]
+    return config["episode_steps"] * (config["generations"] + config["deploy_episodes"])
+
+
+def run_simulation(
+    scenario: str,
+    params: dict[str, Any],
+    seed: int | np.random.SeedSequence,
+    out: str | Path,
+    progress: bool = True,
+) -> dict[str, float]:
+    """Build the model, run it to the end, write its outputs atomically.
+
+    Args:
+        scenario: A registered scenario key.
+        params: Parameter values (validated by the model).
+        seed: The run's seed.
+        out: The run directory to write.
+        progress: Show a progress bar.
+
+    Returns:
+        The run's final summary (see ``runs.summary.summarize``).
+
+    Raises:
+        ConfigError: Bad scenario, parameter, value or output path.
+    """
+    started = dt.datetime.now(dt.UTC).isoformat()
+    model = MatryoshkaModel(scenario, rng=seed, **params)
+    total = expected_steps(model.config)
+    with tqdm(total=total, desc=f"{scenario} seed {seed_record(seed)}", disable=not progress,
+              unit="step", leave=False) as bar:  # fmt: skip
+        while model.running:
+            model.step()
+            bar.update(1)
+    model.finish()
+    tables = {
+        "levels": model.recorder.levels_table(),
+        "agents": model.recorder.agents_table(),
+        "occupancy": model.recorder.occupancy_table(model.world.shape[1]),
+    }
+    summary = summarize(tables["levels"].to_pandas(), model.config["episode_steps"])
+    manifest = {
+        "scenario": scenario,
+        "config": model.config,
+        "seed": seed_record(seed),
+        "versions": {name: _version(name) for name in VERSIONED},
+        "started": started,
+        "finished": dt.datetime.now(dt.UTC).isoformat(),
+        "status": "complete",
+        "steps": model.steps,
+        "features": list(model.preset.features),
+        "world": _world_record(model),
+        "summary": summary,
+    }
+    write_run(Path(out), manifest, tables)
+    return summary
+
+
+def _world_record(model: MatryoshkaModel) -> dict[str, Any]:
+    walls = np.argwhere(model.train_world.walls).tolist()
+    width, height = model.world.shape
+    marks = {f"{k}_train": v for k, v in model.train_world.marks.items()}
+    marks.update({f"{k}_deploy": v for k, v in model.deploy_world.marks.items()})
+    return {"width": width, "height": height, "walls": walls, **marks}
+
+
+def _version(name: str) -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
