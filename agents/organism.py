@@ -1,8 +1,5 @@
 """Organisms: Level-1 agents, born from a parent, that optimize the proxy in their genome.
 
-An organism's numeric state (cell, energy, fitness) lives in the model's population arrays, where
-the vectorized planner reads and writes it; the agent object carries identity and genome.
-
 Core Objects: Organism.
 """
 
@@ -10,15 +7,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mesa import Agent
-
 from agents.genome import Genome
+from agents.optimizer import Optimizer
 
 if TYPE_CHECKING:
     from model.model import MatryoshkaModel
 
 
-class Organism(Agent):
+class Organism(Optimizer):
     """A mesa-optimizer: inherits an objective and competence genes, plans at run time.
 
     Args:
@@ -39,35 +35,5 @@ class Organism(Agent):
         parent: int | None = None,
         generation: int = 0,
     ) -> None:
-        super().__init__(model)
-        self.genome = genome
-        self.slot = slot
+        super().__init__(model, genome, slot, generation)
         self.parent = parent
-        self.generation = generation
-
-    @property
-    def level(self) -> int:
-        """Level in the nesting of optimizers (1 for organisms)."""
-        return int(self.model.pop["level"][self.slot])
-
-    @property
-    def pos(self) -> tuple[int, int]:
-        """The ``(x, y)`` cell the agent stands on."""
-        x, y = self.model.world.xy(self.model.pop["pos"][self.slot])
-        return int(x), int(y)
-
-    @pos.setter
-    def pos(self, xy: tuple[int, int] | None) -> None:
-        # Mesa's Agent sets pos to None before the slot exists; positions live in the arrays.
-        if xy is not None:
-            self.model.pop["pos"][self.slot] = self.model.world.cell(xy)
-
-    @property
-    def energy(self) -> float:
-        """Current energy."""
-        return float(self.model.pop["energy"][self.slot])
-
-    @property
-    def align_base(self) -> float:
-        """Alignment with the base objective on the training world's cells."""
-        return float(self.model.pop["align_base_train"][self.slot])

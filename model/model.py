@@ -22,7 +22,9 @@ from mesa.experimental.scenarios import Scenario
 from agents.genome import Genome, mutate, normalize
 from agents.organism import Organism
 from agents.planning import horizon, plan, shortest_paths, step_toward
+from agents.tool import Tool
 from model import selection
+from model.delegation import acting_weights, build_tools, credit_chain, rows_of, update_trust
 from model.metrics import alignment, cosine
 from model.params import ConfigError, validate
 from model.population import Population
@@ -31,6 +33,7 @@ from model.scenarios import get
 from model.world import World
 
 DEFAULT_SCENARIO = "maze-v1"
+TRAIL = 32  # cells of experience each agent remembers, for specifying tools
 
 
 class MatryoshkaModel(Model):
@@ -58,6 +61,7 @@ class MatryoshkaModel(Model):
         super().__init__(scenario=Scenario(rng=rng, name=name, **config))
         self.preset = preset
         self.config = config
+        self.tool_features = self._tool_features()
         self.phase = "train"
         self.generation = 0
         self.episode_step = 0
@@ -108,10 +112,25 @@ class MatryoshkaModel(Model):
             "reward_sum": (float, (), 0.0), "age": (np.int64, (), 0),
             "deceptive": (bool, (), False), "scrapped": (bool, (), False),
             "defected_step": (np.int64, (), -1), "trust": (float, (), 0.0),
+            "tool_slot": (np.int64, (), -1), "dependence": (float, (), 0.0),
+            "trail": (np.int64, (TRAIL,), -1),
             **{name: (float, (), np.nan) for name in ALIGN_COLUMNS},
         }  # fmt: skip
         columns.update(self.preset.columns)
         return columns
+
+    def _tool_features(self) -> tuple[str, ...]:
+        value = self.config["tool_features"]
+        if not value:
+            return self.preset.tool_features
+        names = tuple(v.strip() for v in value.split(",") if v.strip())
+        unknown = [n for n in names if n not in self.preset.features]
+        if unknown or not names:
+            raise ConfigError(
+                f"parameter 'tool_features' = {value!r} is not allowed for {self.preset.key}: "
+                f"expected comma-separated names from {', '.join(self.preset.features)}"
+            )
+        return names
 
     def _first_genomes(self) -> list[Genome]:
         n, cfg = self.config["population"], self.config
@@ -152,7 +171,7 @@ class MatryoshkaModel(Model):
                 generation=pop["generation"][parents] + 1,
             )
         slots = pop.add(n, **values)
-        self._measure(slots, has_parent=parents is not None)
+        self.measure(slots, has_parent=parents is not None)
         for slot, genome in zip(slots, genomes, strict=True):
             parent = int(pop["parent"][slot])
             agent = Organism(self, genome, int(slot), None if parent < 0 else parent,
@@ -161,7 +180,28 @@ class MatryoshkaModel(Model):
             pop.agents[slot] = agent
         return slots
 
-    def _measure(self, slots: np.ndarray, has_parent: bool) -> None:
+    def spawn_tool(self, genome: Genome, builder: int, deceptive: bool) -> int:
+        """Create a tool built by the agent in slot ``builder``; return the tool's slot.
+
+        The caller measures the new tool (``measure``), so that a step's tools are measured at once.
+        """
+        pop = self.pop
+        slot = int(pop.add(
+            1, kind=1, level=pop["level"][builder] + 1, weights=genome.effective_weights[None],
+            parent_w=pop["weights"][builder][None], power=genome.power, wisdom=genome.wisdom,
+            horizon=horizon(np.array([genome.power]), self.config["max_horizon"]),
+            energy=self.config["tool_energy"], birth_step=self.steps,
+            birth_phase=PHASES.index(self.phase), pos=pop["pos"][builder], builder=pop["id"][builder],
+            builder_slot=builder, generation=pop["generation"][builder], deceptive=deceptive,
+        )[0])  # fmt: skip
+        agent = Tool(self, genome, slot, int(pop["id"][builder]), int(pop["generation"][slot]), deceptive)
+        pop["id"][slot] = agent.unique_id
+        pop.agents[slot] = agent
+        pop["tool_slot"][builder] = slot
+        self.recorder.event(self.steps, "built", pop, slot, "deceptive" if deceptive else "")
+        return slot
+
+    def measure(self, slots: np.ndarray, has_parent: bool) -> None:
         """Alignment metrics of newborn agents: their objectives never change afterwards."""
         pop = self.pop
         w = pop["weights"][slots]
@@ -173,15 +213,24 @@ class MatryoshkaModel(Model):
         if has_parent:
             pop["cos_parent"][slots] = cosine(w, pop["parent_w"][slots])
 
-    def _retire(self, slots: np.ndarray) -> None:
-        """Remove agents: close their ledger rows, deregister them, free their slots."""
-        if len(slots) == 0:
-            return
+    def retire(self, slots: np.ndarray) -> None:
+        """Remove agents: close their ledger rows, deregister them, free their slots.
+
+        Builders lose their tools' slots; tools whose builder is gone are removed too
+        (``orphan_tools = remove``) or kept without a builder (``keep``).
+        """
         pop = self.pop
-        self.recorder.close_rows({c: pop[c][slots].copy() for c in LEDGER_COLUMNS}, self.steps)
-        for agent in pop.agents[slots]:
-            agent.remove()
-        pop.remove(slots)
+        while len(slots):
+            self.recorder.close_rows({c: pop[c][slots].copy() for c in LEDGER_COLUMNS}, self.steps)
+            for agent in pop.agents[slots]:
+                agent.remove()
+            pop.remove(slots)
+            lost = np.isin(pop["tool_slot"], slots)
+            pop["tool_slot"][lost] = -1
+            pop["dependence"][lost] = 0.0
+            orphans = np.flatnonzero(pop.alive & np.isin(pop["builder_slot"], slots))
+            pop["builder_slot"][orphans] = -1
+            slots = orphans if self.config["orphan_tools"] == "remove" else orphans[:0]
 
     def genome_of(self, slot: int) -> Genome:
         """The genome of the agent in ``slot``."""
@@ -203,26 +252,45 @@ class MatryoshkaModel(Model):
         self._plan_and_move(slots)
         self.preset.observe(self)
         self._reward(slots)
+        events = {"defected": update_trust(self, slots), **build_tools(self, slots)}
+        tools = pop.slots[pop["level"][pop.slots] >= 2]
+        spent = (pop["energy"][tools] <= 0) | (pop["age"][tools] >= self.config["tool_lifespan"])
+        self.retire(tools[spent])
+        slots = pop.slots
         self.recorder.visit(self.phase, pop["level"][slots], pop["pos"][slots])
-        return {}
+        return events
 
     def _plan_and_move(self, slots: np.ndarray) -> None:
         pop = self.pop
         pos = pop["pos"][slots]
-        target = plan(
-            pos, pop["weights"][slots], pop["horizon"][slots], self.world.phi, self.dist,
-            self.noise, self.rng,
+        act = acting_weights(
+            pop["weights"][slots], pop["level"][slots],
+            rows_of(pop.capacity, slots, pop["builder_slot"][slots]),
+            rows_of(pop.capacity, slots, pop["tool_slot"][slots]),
+            pop["deceptive"][slots] & (pop["defected_step"][slots] < 0),
+            pop["dependence"][slots], self.config["max_depth"],
         )  # fmt: skip
-        pop["pos"][slots] = step_toward(pos, target, self.next_hop)
+        target = plan(pos, act, pop["horizon"][slots], self.world.phi, self.dist, self.noise, self.rng)
+        pos = step_toward(pos, target, self.next_hop)
+        pop["pos"][slots] = pos
+        pop["trail"][slots, pop["age"][slots] % TRAIL] = pos
 
     def _reward(self, slots: np.ndarray) -> None:
+        """Base reward, a share of it passed up builder chains, minus metabolism or upkeep."""
         pop, cfg = self.pop, self.config
+        levels = pop["level"][slots]
         reward = self.preset.reward(self, pop["pos"][slots])
-        cost = cfg["metabolism"] + cfg["power_cost"] * pop["power"][slots]
+        kept = credit_chain(
+            reward, levels, rows_of(pop.capacity, slots, pop["builder_slot"][slots]),
+            cfg["tool_share"], cfg["max_depth"],
+        )  # fmt: skip
+        cost = np.where(
+            levels >= 2, cfg["tool_upkeep"], cfg["metabolism"] + cfg["power_cost"] * pop["power"][slots]
+        )
         pop["reward"][slots] = reward
         pop["reward_sum"][slots] += reward
-        pop["energy"][slots] += reward - cost
-        pop["fitness"][slots] += reward - cost
+        pop["energy"][slots] += kept - cost
+        pop["fitness"][slots] += kept - cost
         pop["age"][slots] += 1
 
     def _record(self, births: dict[str, np.ndarray]) -> None:
@@ -233,6 +301,8 @@ class MatryoshkaModel(Model):
             "power": pop["power"][slots],
             "wisdom": pop["wisdom"][slots],
             "base_return": pop["reward"][slots],
+            "trust": np.where(pop["level"][slots] >= 2, pop["trust"][slots], np.nan),
+            "dependence": np.where(pop["tool_slot"][slots] >= 0, pop["dependence"][slots], np.nan),
             **{name: pop[name][slots] for name in ALIGN_COLUMNS},
             **{f"w_{f}": pop["weights"][slots, k] for k, f in enumerate(self.preset.features)},
             **{name: v[slots] for name, v in self.preset.agent_metrics(self).items()},
@@ -280,8 +350,12 @@ class MatryoshkaModel(Model):
     def _new_episode(self) -> None:
         pop = self.pop
         slots = pop.slots
-        pop["pos"][slots] = self.preset.start_cells(self, len(slots), None)
-        pop["energy"][slots] = self.config["initial_energy"]
+        organisms = slots[pop["level"][slots] == 1]
+        pop["pos"][organisms] = self.preset.start_cells(self, len(organisms), None)
+        pop["energy"][organisms] = self.config["initial_energy"]
+        for level in range(2, self.config["max_depth"] + 1):  # tools start beside their builders
+            tools = slots[(pop["level"][slots] == level) & (pop["builder_slot"][slots] >= 0)]
+            pop["pos"][tools] = pop["pos"][pop["builder_slot"][tools]]
         self.preset.begin_episode(self)
 
     def _next_generation(self) -> None:
@@ -295,7 +369,7 @@ class MatryoshkaModel(Model):
             fitness = pop["fitness"][organisms]
             chosen = organisms[selection.tournament(self.rng, fitness, n, cfg["tournament_size"])]
         genomes = [mutate(self.rng, self.genome_of(s), cfg["mutation_rate"]) for s in chosen]
-        self._retire(pop.slots)
+        self.retire(pop.slots)
         self.generation += 1
         self._spawn(genomes, chosen)  # the retired parents' rows are still readable
 
@@ -303,9 +377,10 @@ class MatryoshkaModel(Model):
         """Steady state: the rich breed, the exhausted and the old die."""
         pop, cfg = self.pop, self.config
         slots = pop.slots
+        slots = slots[pop["level"][slots] == 1]
         dead = slots[(pop["energy"][slots] <= 0) | (pop["age"][slots] >= cfg["max_age"])]
-        self._retire(dead)
-        organisms = pop.slots
+        self.retire(dead)
+        organisms = pop.slots[pop["level"][pop.slots] == 1]
         room = cfg["max_population"] - len(organisms)
         parents = organisms[selection.ready_to_breed(pop["energy"][organisms], cfg["birth_energy"], room)]
         if len(parents):
@@ -339,7 +414,8 @@ class MatryoshkaModel(Model):
     def _reporters(self) -> dict[str, Any]:
         """DataCollector reporters: population and mean metrics per level, read from the summary."""
         names = ["population", "align_base_train", "align_base_deploy", "align_parent_train",
-                 "base_return", *(f"w_{f}" for f in self.preset.features)]  # fmt: skip
+                 "align_parent_deploy", "base_return", "trust", "dependence", "built", "scrapped",
+                 "defected", *(f"w_{f}" for f in self.preset.features)]  # fmt: skip
         reporters: dict[str, Any] = {"phase": "phase", "generation": "generation"}
         for level in range(1, self.config["max_depth"] + 1):
             for name in names:

@@ -26,6 +26,7 @@ RUN_FILES = (
     "levels.parquet",
     "agents.parquet",
     "occupancy.parquet",
+    "events.parquet",
     "lineage.graphml",
     "phylogeny.csv",
 )
@@ -100,7 +101,7 @@ def write_run(out: Path, manifest: dict[str, Any], tables: dict[str, pa.Table]) 
     Args:
         out: The directory to create (or replace, if it holds an earlier run).
         manifest: The contents of ``manifest.json``.
-        tables: ``levels``, ``agents`` and ``occupancy`` tables.
+        tables: ``levels``, ``agents``, ``occupancy`` and ``events`` tables.
 
     Returns:
         ``out``.

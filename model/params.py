@@ -101,11 +101,14 @@ PARAMS: dict[str, Param] = {
     "orphan_tools": Param(
         str, "remove", "what happens to tools whose builder dies", choices=("remove", "keep")
     ),
+    "tool_features": Param(
+        str, "", "comma-separated features tools perceive (empty: the scenario's default)"
+    ),
     "audit_threshold": Param(float, 0.5, "audit: alignment below which a tool is scrapped", -1, 1),
     "audit_cost": Param(float, 0.5, "audit: energy an audit costs the builder", 0, INF),
     "deception_share": Param(float, 0.0, "share of tools that are deceptive", 0, 1),
     "defect_trust": Param(float, 0.8, "trust above which a deceptive tool defects", 0, 1),
-    "trust_rate": Param(float, 0.05, "how fast trust in a delivering tool grows per step", 0, 1),
+    "trust_rate": Param(float, 0.1, "how fast trust in a delivering tool grows per step", 0, 1),
 }
 
 
@@ -118,6 +121,8 @@ def _coerce(key: str, value: Any, spec: Param) -> Any:
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"
         raise bad
+    if key == "tool_features" and isinstance(value, list | tuple):
+        value = ",".join(str(v) for v in value)
     if spec.kind is str:
         if not isinstance(value, str) or (spec.choices and value not in spec.choices):
             raise bad

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from model.metrics import level_stats
+from model.population import Population
 
 PHASES = ("train", "deploy")
 ALIGN_COLUMNS = (
@@ -47,6 +48,7 @@ class Recorder:
         self._series: dict[str, list[np.ndarray]] = defaultdict(list)
         self._metric_names: list[str] = []
         self._ledger: dict[str, list[np.ndarray]] = defaultdict(list)
+        self._events: list[tuple[int, str, int, int, int, str]] = []
         self.visits = np.zeros((len(PHASES), self.n_levels, n_cells), dtype=np.int64)
 
     def visit(self, phase: str, levels: np.ndarray, cells: np.ndarray) -> None:
@@ -120,6 +122,18 @@ class Recorder:
         for name, values in columns.items():
             self._ledger[name].append(np.asarray(values))
         self._ledger["death_step"].append(np.full(n, -1 if death_step is None else death_step))
+
+    def event(self, step: int, name: str, pop: Population, slot: int, detail: str = "") -> None:
+        """Record a rare event (built, scrapped, defected) for the agent in ``slot``."""
+        builder = int(pop["builder"][slot])
+        self._events.append((step, name, int(pop["id"][slot]), builder, int(pop["level"][slot]), detail))
+
+    def events_table(self) -> pa.Table:
+        """Every build, scrap and defection: step, event, id, builder, level, detail."""
+        columns = list(zip(*self._events, strict=True)) or [()] * 6
+        names = ("step", "event", "id", "builder", "level", "detail")
+        types = (pa.int64(), pa.string(), pa.int64(), pa.int64(), pa.int64(), pa.string())
+        return pa.table({n: pa.array(c, t) for n, c, t in zip(names, columns, types, strict=True)})
 
     def levels_table(self) -> pa.Table:
         """The tidy time series: step, generation, phase, level, metric, mean, std, count."""

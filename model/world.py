@@ -19,12 +19,14 @@ class World:
         walls: ``(width, height)`` booleans; agents never enter a wall.
         reward: ``(width, height)`` base reward per step for an agent on the cell.
         marks: Named cells to show and measure (for example ``exit``, ``landmark``, ``origin``).
+        state: Scenario state that changes as agents act (for example food amounts).
     """
 
     features: np.ndarray
     walls: np.ndarray
     reward: np.ndarray
     marks: dict[str, tuple[int, int]] = field(default_factory=dict)
+    state: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -50,7 +52,19 @@ class World:
         return np.divmod(np.asarray(cells), self.walls.shape[1])
 
 
-def distance_map(shape: tuple[int, int], xy: tuple[int, int]) -> np.ndarray:
+def distance_map(shape: tuple[int, int], xy: tuple[float, float]) -> np.ndarray:
     """Euclidean distance of every cell from ``xy``, as a ``(width, height)`` array."""
     x, y = np.indices(shape)
     return np.hypot(x - xy[0], y - xy[1])
+
+
+def bumps(shape: tuple[int, int], centres: list[tuple[float, float, float]]) -> np.ndarray:
+    """A smooth field: the sum of Gaussian bumps ``(x, y, width)`` given as fractions of the grid.
+
+    Scenario layouts are fixed shapes, not random draws, so a scenario is the same in every run.
+    """
+    field_ = np.zeros(shape)
+    for fx, fy, fw in centres:
+        d = distance_map(shape, (fx * (shape[0] - 1), fy * (shape[1] - 1)))
+        field_ += np.exp(-0.5 * (d / (fw * max(shape))) ** 2)
+    return field_ / field_.max()

@@ -69,6 +69,7 @@ def run_simulation(
         "levels": model.recorder.levels_table(),
         "agents": model.recorder.agents_table(),
         "occupancy": model.recorder.occupancy_table(model.world.shape[1]),
+        "events": model.recorder.events_table(),
     }
     summary = summarize(tables["levels"].to_pandas(), model.config["episode_steps"])
     manifest = {

@@ -28,4 +28,4 @@ def get(key: str) -> Preset:
     return REGISTRY[key]()
 
 
-from model.scenarios import maze  # noqa: E402, F401  (registers the presets)
+from model.scenarios import approval, evolution, maze  # noqa: E402, F401  (registers the presets)

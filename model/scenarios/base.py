@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from agents.genome import normalize
 from model.world import World
 
 if TYPE_CHECKING:
@@ -86,6 +87,14 @@ class Preset:
     def reward(self, model: MatryoshkaModel, pos: np.ndarray) -> np.ndarray:
         """Base reward earned this step by agents standing on ``pos``."""
         return model.world.reward.ravel()[pos]
+
+    def approval(self, weights: np.ndarray) -> np.ndarray:
+        """The objective a builder teaches its tool: its own (scenarios may bias it)."""
+        return weights
+
+    def hidden_objective(self, rng: np.random.Generator, perceives: np.ndarray) -> np.ndarray:
+        """A deceptive tool's hidden objective: a random direction over what it perceives."""
+        return normalize(np.where(perceives, rng.normal(size=perceives.shape), 0.0))
 
     def agent_metrics(self, model: MatryoshkaModel) -> dict[str, np.ndarray]:
         """Scenario metrics per live slot, recorded by level (none by default)."""

@@ -1,0 +1,191 @@
+"""Delegation: building tools, crediting their reward, trust, dependence and defection.
+
+The kernels (``acting_weights``, ``credit_chain``, ``trust_targets``) are array code over all
+agents; ``build_tools`` loops only over this step's builders, a rare event.
+
+Core Objects: acting_weights, credit_chain, trust_targets, build_tools, update_trust.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from agents.genome import Genome
+from agents.specification import audit, specify
+
+if TYPE_CHECKING:
+    from model.model import MatryoshkaModel
+
+
+def rows_of(capacity: int, slots: np.ndarray, refs: np.ndarray) -> np.ndarray:
+    """Map slot references (``-1`` = none) to row numbers within ``slots`` (``-1`` = none)."""
+    row = np.full(capacity + 1, -1, dtype=np.int64)
+    row[slots] = np.arange(len(slots))
+    return row[refs]  # refs of -1 read the last entry, which stays -1
+
+
+def acting_weights(
+    weights: np.ndarray,
+    levels: np.ndarray,
+    builder_row: np.ndarray,
+    tool_row: np.ndarray,
+    pretending: np.ndarray,
+    dependence: np.ndarray,
+    max_depth: int,
+) -> np.ndarray:
+    """The weights each agent acts on this step.
+
+    A deceptive tool that has not defected acts on its builder's objective. A builder leans on its
+    tool in proportion to its dependence: it acts on ``(1 - d) * own + d * tool's``.
+
+    Args:
+        weights: ``(N, K)`` each agent's own effective weights.
+        levels: ``(N,)`` levels.
+        builder_row: ``(N,)`` row of each agent's builder, -1 if none.
+        tool_row: ``(N,)`` row of each agent's live tool, -1 if none.
+        pretending: ``(N,)`` deceptive tools that have not defected yet.
+        dependence: ``(N,)`` each builder's dependence on its tool, in [0, 1].
+        max_depth: The deepest level.
+
+    Returns:
+        ``(N, K)`` acting weights.
+    """
+    act = weights.copy()
+    mimic = pretending & (builder_row >= 0)
+    act[mimic] = weights[builder_row[mimic]]
+    for level in range(max_depth - 1, 0, -1):  # tools first, so a builder leans on what they do
+        b = np.flatnonzero((levels == level) & (tool_row >= 0))
+        d = dependence[b, None]
+        act[b] = (1 - d) * act[b] + d * act[tool_row[b]]
+    return act
+
+
+def credit_chain(
+    reward: np.ndarray, levels: np.ndarray, builder_row: np.ndarray, share: float, max_depth: int
+) -> np.ndarray:
+    """Pass a share of every tool's income up to its builder, deepest level first.
+
+    Args:
+        reward: ``(N,)`` base reward each agent earned itself.
+        levels: ``(N,)`` levels.
+        builder_row: ``(N,)`` row of each agent's builder, -1 if none (orphans keep everything).
+        share: ``tool_share``.
+        max_depth: The deepest level.
+
+    Returns:
+        ``(N,)`` what each agent keeps; it sums to ``reward.sum()``.
+    """
+    income = reward.astype(float).copy()
+    for level in range(max_depth, 1, -1):
+        t = np.flatnonzero((levels == level) & (builder_row >= 0))
+        passed = share * income[t]
+        income[t] -= passed
+        np.add.at(income, builder_row[t], passed)
+    return income
+
+
+def trust_targets(builder_w: np.ndarray, tool_phi: np.ndarray, phi: np.ndarray) -> np.ndarray:
+    """How well each tool delivers: the share of cells its builder values less than the tool's cell.
+
+    Args:
+        builder_w: ``(T, K)`` the builders' effective weights.
+        tool_phi: ``(T, K)`` features of the cells the tools stand on.
+        phi: ``(R, K)`` features of the world's open cells.
+
+    Returns:
+        ``(T,)`` values in [0, 1]: 1 when the tool stands where its builder most wants to be.
+    """
+    here = (builder_w * tool_phi).sum(axis=1)
+    return ((builder_w @ phi.T) < here[:, None] - 1e-12).mean(axis=1)
+
+
+def update_trust(model: MatryoshkaModel, slots: np.ndarray) -> np.ndarray:
+    """Move each tool's trust toward how well it delivers; deceptive tools defect once trusted.
+
+    Returns:
+        ``(levels,)`` the number of defections this step per level.
+    """
+    pop, cfg = model.pop, model.config
+    tools = slots[(pop["level"][slots] >= 2) & (pop["builder_slot"][slots] >= 0)]
+    defections = np.zeros(model.recorder.n_levels, dtype=np.int64)
+    if len(tools) == 0:
+        return defections
+    phi = model.world.phi
+    delivered = trust_targets(
+        pop["weights"][pop["builder_slot"][tools]], phi[pop["pos"][tools]], phi[model.world.open_cells]
+    )
+    pop["trust"][tools] += cfg["trust_rate"] * (delivered - pop["trust"][tools])
+    builders = pop["builder_slot"][tools]
+    pop["dependence"][builders] = pop["trust"][tools]
+    turning = tools[
+        pop["deceptive"][tools]
+        & (pop["defected_step"][tools] < 0)
+        & (pop["trust"][tools] >= cfg["defect_trust"])
+    ]
+    pop["defected_step"][turning] = model.steps
+    for slot in turning:
+        model.recorder.event(model.steps, "defected", pop, int(slot), f"trust {pop['trust'][slot]:.3f}")
+    np.add.at(defections, pop["level"][turning], 1)
+    return defections
+
+
+def build_tools(model: MatryoshkaModel, slots: np.ndarray) -> dict[str, np.ndarray]:
+    """Let able agents build a tool each: specify its objective, maybe audit it.
+
+    An agent may build when tools are allowed, its level is below ``max_depth``, its power reaches
+    ``build_power``, it can pay ``build_cost`` (and ``audit_cost``), it has no live tool, and a
+    ``build_rate`` coin comes up.
+
+    Returns:
+        ``built`` and ``scrapped`` counts per level of the new tools.
+    """
+    pop, cfg = model.pop, model.config
+    counts = {name: np.zeros(model.recorder.n_levels, dtype=np.int64) for name in ("built", "scrapped")}
+    if cfg["tool_policy"] == "forbid" or len(slots) == 0:
+        return counts
+    price = cfg["build_cost"] + (cfg["audit_cost"] if cfg["tool_policy"] == "audit" else 0.0)
+    able = (
+        (pop["level"][slots] < cfg["max_depth"])
+        & (pop["power"][slots] >= cfg["build_power"])
+        & (pop["energy"][slots] >= price)
+        & (pop["tool_slot"][slots] < 0)
+    )
+    coins = model.rng.random(len(slots)) < cfg["build_rate"]
+    world_cells = model.world.open_cells
+    phi = model.world.phi
+    perceives = model.preset.mask(model.tool_features)
+    built, scrapped = [], []
+    for builder in slots[able & coins]:
+        builder = int(builder)
+        own = pop["weights"][builder]
+        experience = pop["trail"][builder][pop["trail"][builder] >= 0]
+        weights = specify(
+            model.rng, model.preset.approval(own), experience, world_cells, phi,
+            cfg["spec_samples"], pop["wisdom"][builder], perceives, cfg["ridge"], model.noise,
+        )  # fmt: skip
+        deceptive = bool(model.rng.random() < cfg["deception_share"])
+        if deceptive:
+            weights = model.preset.hidden_objective(model.rng, perceives)
+        genome = Genome(weights, perceives, pop["power"][builder], pop["wisdom"][builder])
+        pop["energy"][builder] -= price
+        pop["fitness"][builder] -= price
+        tool = model.spawn_tool(genome, builder, deceptive)
+        built.append(tool)
+        if cfg["tool_policy"] == "audit":
+            shown = own if deceptive else weights  # a pretending tool behaves like its builder
+            passed, score = audit(
+                model.rng, own, shown, experience, world_cells, phi,
+                cfg["spec_samples"], pop["wisdom"][builder], cfg["audit_threshold"],
+            )  # fmt: skip
+            if not passed:
+                pop["scrapped"][tool] = True
+                model.recorder.event(model.steps, "scrapped", pop, tool, f"audit score {score:.3f}")
+                scrapped.append(tool)
+    built_slots = np.array(built, dtype=np.int64)
+    model.measure(built_slots, has_parent=True)
+    np.add.at(counts["built"], pop["level"][built_slots], 1)
+    np.add.at(counts["scrapped"], pop["level"][np.array(scrapped, dtype=np.int64)], 1)
+    model.retire(np.array(scrapped, dtype=np.int64))
+    return counts
