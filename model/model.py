@@ -260,16 +260,21 @@ class MatryoshkaModel(Model):
         self.recorder.visit(self.phase, pop["level"][slots], pop["pos"][slots])
         return events
 
-    def _plan_and_move(self, slots: np.ndarray) -> None:
+    def acting(self, slots: np.ndarray) -> np.ndarray:
+        """The weights the agents in ``slots`` (all live agents, in order) act on this step."""
         pop = self.pop
-        pos = pop["pos"][slots]
-        act = acting_weights(
+        return acting_weights(
             pop["weights"][slots], pop["level"][slots],
             rows_of(pop.capacity, slots, pop["builder_slot"][slots]),
             rows_of(pop.capacity, slots, pop["tool_slot"][slots]),
             pop["deceptive"][slots] & (pop["defected_step"][slots] < 0),
             pop["dependence"][slots], self.config["max_depth"],
         )  # fmt: skip
+
+    def _plan_and_move(self, slots: np.ndarray) -> None:
+        pop = self.pop
+        pos = pop["pos"][slots]
+        act = self.acting(slots)
         target = plan(pos, act, pop["horizon"][slots], self.world.phi, self.dist, self.noise, self.rng)
         pos = step_toward(pos, target, self.next_hop)
         pop["pos"][slots] = pos
