@@ -3,7 +3,7 @@
 Cells are numbered ``c = x * height + y``. Shortest paths on the grid (walls respected) are
 computed once per wall layout; each step then costs a few array operations over agents x cells.
 
-Core Objects: shortest_paths, horizon, plan, step_toward.
+Core Objects: shortest_paths, neighbourhoods, horizon, plan, step_toward.
 """
 
 from __future__ import annotations
@@ -75,6 +75,23 @@ def horizon(power: np.ndarray, max_horizon: int) -> np.ndarray:
     return (1 + np.rint(np.asarray(power) * (max_horizon - 1))).astype(np.int16)
 
 
+def neighbourhoods(dist: np.ndarray, reach: int) -> np.ndarray:
+    """For every cell, the cells within ``reach`` steps of it: the only ones a plan can choose.
+
+    Args:
+        dist: ``(C, C)`` shortest path lengths.
+        reach: The longest horizon any agent can have.
+
+    Returns:
+        ``(C, M)`` cell numbers, ``M`` the largest such neighbourhood; shorter rows are padded
+        with the cell itself (choosing it means staying, which is always allowed).
+    """
+    within = dist <= reach
+    m = int(within.sum(axis=1).max())
+    order = np.argsort(~within, axis=1, kind="stable")[:, :m]
+    return np.where(np.take_along_axis(within, order, axis=1), order, np.arange(len(dist))[:, None])
+
+
 def plan(
     pos: np.ndarray,
     weights: np.ndarray,
@@ -83,6 +100,7 @@ def plan(
     dist: np.ndarray,
     noise_sd: np.ndarray | None = None,
     rng: np.random.Generator | None = None,
+    near: np.ndarray | None = None,
 ) -> np.ndarray:
     """Choose each agent's target: the reachable cell of highest perceived utility.
 
@@ -96,17 +114,26 @@ def plan(
             cell's features with Gaussian noise of this sd, so its utility is noisy in
             proportion to the weight it puts on noisy features.
         rng: Source of the perception noise.
+        near: ``(C, M)`` from ``neighbourhoods``, covering every horizon: then only those cells
+            are scored, which is what makes a step cheap on a large grid. None scores every cell.
 
     Returns:
         ``(N,)`` target cells, each within its agent's horizon.
     """
-    utility = weights @ phi.T
+    if near is None:
+        cand = np.broadcast_to(np.arange(len(dist)), (len(pos), len(dist)))
+    else:
+        cand = near[pos]
+    # One feature at a time, in float32: K gathers of (N, M) beat one (N, M, K) gather.
+    utility = np.zeros(cand.shape, dtype=np.float32)
+    w32, phi32 = weights.astype(np.float32), phi.astype(np.float32)
+    for k in range(phi.shape[1]):
+        utility += w32[:, k, None] * phi32[:, k][cand]
     if noise_sd is not None and rng is not None and len(pos):
         sd = np.sqrt((weights**2) @ (noise_sd**2)) + 1e-6  # the floor breaks ties at random
-        utility += rng.standard_normal(utility.shape, dtype=np.float32) * sd[:, None]
-    reachable = dist[pos] <= horizons[:, None]
-    utility[~reachable] = -np.inf
-    return utility.argmax(axis=1)
+        utility += rng.standard_normal(utility.shape, dtype=np.float32) * sd[:, None].astype(np.float32)
+    np.putmask(utility, dist[pos[:, None], cand] > horizons[:, None], -np.inf)
+    return cand[np.arange(len(pos)), utility.argmax(axis=1)]
 
 
 def step_toward(pos: np.ndarray, target: np.ndarray, next_hop: np.ndarray) -> np.ndarray:

@@ -21,7 +21,7 @@ from mesa.experimental.scenarios import Scenario
 
 from agents.genome import Genome, mutate, normalize
 from agents.organism import Organism
-from agents.planning import horizon, plan, shortest_paths, step_toward
+from agents.planning import horizon, neighbourhoods, plan, shortest_paths, step_toward
 from agents.tool import Tool
 from model import selection
 from model.delegation import acting_weights, build_tools, credit_chain, rows_of, update_trust
@@ -70,6 +70,7 @@ class MatryoshkaModel(Model):
 
         walls = preset.walls(config)
         self.dist, self.next_hop = shortest_paths(walls)
+        self.near = neighbourhoods(self.dist, config["max_horizon"])
         self.train_world = preset.world(config, "train", self.dist)
         self.deploy_world = preset.world(config, "deploy", self.dist)
         self.reference = {
@@ -275,7 +276,9 @@ class MatryoshkaModel(Model):
         pop = self.pop
         pos = pop["pos"][slots]
         act = self.acting(slots)
-        target = plan(pos, act, pop["horizon"][slots], self.world.phi, self.dist, self.noise, self.rng)
+        target = plan(
+            pos, act, pop["horizon"][slots], self.world.phi, self.dist, self.noise, self.rng, self.near
+        )
         pos = step_toward(pos, target, self.next_hop)
         pop["pos"][slots] = pos
         pop["trail"][slots, pop["age"][slots] % TRAIL] = pos
