@@ -71,8 +71,8 @@ def shortest_paths(walls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def horizon(power: np.ndarray, max_horizon: int) -> np.ndarray:
-    """Planning horizon in steps: 1 at power 0, ``max_horizon`` at power 1."""
-    return (1 + np.rint(np.asarray(power) * (max_horizon - 1))).astype(np.int16)
+    """Planning horizon in steps: 1 at power 0, ``max_horizon`` at power 1 (halves round up)."""
+    return (1 + np.floor(np.asarray(power) * (max_horizon - 1) + 0.5)).astype(np.int16)
 
 
 def neighbourhoods(dist: np.ndarray, reach: int) -> np.ndarray:

@@ -32,15 +32,14 @@ RUN_FILES = (
 )
 
 
-@contextlib.contextmanager
-def atomic_directory(out: Path) -> Iterator[Path]:
-    """Yield a temporary directory beside ``out`` that replaces ``out`` only on success.
+def check_output(out: Path) -> None:
+    """Refuse an output path that a run may not write, before any work is done.
 
-    An existing ``out`` is replaced only if it is empty or holds a previous run (a
-    ``manifest.json``); anything else is left alone.
+    An existing ``out`` may be replaced only if it is empty or holds a previous run (a
+    ``manifest.json``); its parent must be a directory or creatable as one.
 
     Raises:
-        ConfigError: ``out`` exists and is neither empty nor a run directory.
+        ConfigError: The path is not allowed, with the reason.
     """
     out = Path(out)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "manifest.json").exists())):
@@ -48,7 +47,24 @@ def atomic_directory(out: Path) -> Iterator[Path]:
             f"output directory '{out}' exists and is not a run directory: "
             "choose a new path or an earlier run's directory"
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
+    blocker = next((p for p in [out.parent, *out.parent.parents] if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise ConfigError(f"output directory '{out}' cannot be created: '{blocker}' is a file")
+
+
+@contextlib.contextmanager
+def atomic_directory(out: Path) -> Iterator[Path]:
+    """Yield a temporary directory beside ``out`` that replaces ``out`` only on success.
+
+    Raises:
+        ConfigError: ``out`` may not be written (see ``check_output``).
+    """
+    out = Path(out)
+    check_output(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"output directory '{out}' cannot be created: {err.strerror}") from None
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
         yield tmp

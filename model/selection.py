@@ -12,7 +12,7 @@ import numpy as np
 
 
 def tournament(rng: np.random.Generator, fitness: np.ndarray, n: int, size: int) -> np.ndarray:
-    """Pick ``n`` parents, each the fittest of ``size`` organisms drawn at random.
+    """Pick ``n`` parents, each the fittest of ``size`` organisms drawn at random (with replacement).
 
     Args:
         rng: Source of the draws.

@@ -14,7 +14,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from model.model import MatryoshkaModel
-from model.outputs import write_run
+from model.outputs import check_output, write_run
 from runs.summary import summarize
 
 VERSIONED = ("matryoshka", "mesa", "numpy", "networkx", "pyarrow", "pandas")
@@ -57,6 +57,7 @@ def run_simulation(
         ConfigError: Bad scenario, parameter, value or output path.
     """
     started = dt.datetime.now(dt.UTC).isoformat()
+    check_output(Path(out))
     model = MatryoshkaModel(scenario, rng=seed, **params)
     total = expected_steps(model.config)
     with tqdm(total=total, desc=f"{scenario} seed {seed_record(seed)}", disable=not progress,

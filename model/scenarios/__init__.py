@@ -23,8 +23,8 @@ def get(key: str) -> Preset:
     Raises:
         ConfigError: No scenario has that key (the closest one is suggested).
     """
-    if key not in REGISTRY:
-        raise unknown_key_error(key, list(REGISTRY), what="scenario")
+    if not isinstance(key, str) or key not in REGISTRY:
+        raise unknown_key_error(str(key), list(REGISTRY), what="scenario")
     return REGISTRY[key]()
 
 

@@ -1,0 +1,172 @@
+"""Bad input through the command line: one clear message, exit code 2, no traceback, nothing written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from runs.cli import EXIT_BAD_INPUT, main
+
+TINY = ["--set", "population=6", "--set", "generations=2", "--set", "episode_steps=3",
+        "--set", "deploy_episodes=1", "--quiet"]  # fmt: skip
+
+
+def cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        code = main(args)
+    except SystemExit as done:  # argparse's own errors
+        code = done.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def snapshot(root: Path) -> set[Path]:
+    return {p.relative_to(root) for p in root.rglob("*")}
+
+
+def assert_refused(tmp_path, capsys, args, fragments, out="run") -> str:
+    before = snapshot(tmp_path)
+    code, stdout, err = cli(["run", "--out", str(tmp_path / out), *args], capsys)
+    assert code == EXIT_BAD_INPUT, (code, err)
+    assert "Traceback" not in err and "Traceback" not in stdout
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    for fragment in fragments:
+        assert fragment in err, f"{fragment!r} not in {err!r}"
+    assert snapshot(tmp_path) == before, "something was written"
+    return err
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (
+            ["--scenario", "maze-v2"],
+            ["scenario 'maze-v2'", "Did you mean 'maze-v1'?", "Allowed: ", "maze-v1"],
+        ),
+        (["--set", "populaton=10"], ["parameter 'populaton'", "Did you mean 'population'?", "Allowed: "]),
+        (["--set", "population=ten"], ["'population'", "'ten'", "an integer in [2, 100000]"]),
+        (["--set", "population=2.5"], ["'population'", "'2.5'", "an integer in [2, 100000]"]),
+        (["--set", "population=1"], ["'population'", "'1'", "an integer in [2, 100000]"]),
+        (["--set", "mutation_rate=-0.5"], ["'mutation_rate'", "'-0.5'", "a number in [0, 5]"]),
+        (["--set", "random_exit_share=1.5"], ["'random_exit_share'", "'1.5'", "a number in [0, 1]"]),
+        (["--set", "selection=darwin"], ["'selection'", "'darwin'", "one of 'generational'"]),
+        (["--set", "width=5"], ["'width'", "5", "at least 13"]),
+        (["--set", "population"], ["--set 'population'", "expected name=value"]),
+        (["--set", "=3"], ["--set '=3'", "expected name=value"]),
+        (["--seed", "-1"], ["seed = -1", "non-negative integer"]),
+        (["--seed", "x"], ["--seed", "'x'"]),
+        (["--bogus"], ["unrecognized arguments: --bogus"]),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) and v and v[0].startswith("-") else None,
+)
+def test_bad_command_line(tmp_path, capsys, args, fragments):
+    assert_refused(tmp_path, capsys, [*args, "--quiet"], fragments)
+
+
+BAD_CONFIGS = {
+    "invalid": (b"population = = 3\n", ["'{path}'", "not valid TOML", "line 1"]),
+    "not-utf8": (b"\xff\xfe\x00", ["'{path}'", "cannot be read"]),
+    "bad-value": (b'[params]\npopulation = "many"\n', ["'population'", "'many'", "an integer"]),
+    "bad-name": (b"[params]\npopulaton = 3\n", ["'populaton'", "Did you mean 'population'?"]),
+    "sweep-key": (b"seeds = [1, 2]\n", ["'{path}'", "'seeds'", "matryoshka sweep"]),
+    "params-not-table": (b"params = 3\n", ["'{path}'", "'params' must be a table"]),
+    "bad-seed": (b'seed = "x"\n', ["seed = 'x'", "non-negative integer"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CONFIGS))
+def test_bad_config_file(tmp_path, capsys, name):
+    content, fragments = BAD_CONFIGS[name]
+    path = tmp_path / f"{name}.toml"
+    path.write_bytes(content)
+    assert_refused(tmp_path, capsys, ["--config", str(path), "--quiet"],
+                   [f.format(path=path) for f in fragments])  # fmt: skip
+
+
+def test_missing_config_file(tmp_path, capsys):
+    path = tmp_path / "nope.toml"
+    assert_refused(tmp_path, capsys, ["--config", str(path)], [f"'{path}'", "does not exist"])
+
+
+def test_config_that_is_a_directory(tmp_path, capsys):
+    (tmp_path / "conf").mkdir()
+    assert_refused(tmp_path, capsys, ["--config", str(tmp_path / "conf")], ["cannot be read"])
+
+
+def test_config_with_a_scenario_that_is_not_a_string(tmp_path, capsys):
+    path = tmp_path / "c.toml"
+    path.write_text("scenario = 3\n")
+    assert_refused(tmp_path, capsys, ["--config", str(path), "--quiet"], ["scenario", "3", "maze-v1"])
+
+
+def test_out_is_an_existing_directory_that_is_not_a_run(tmp_path, capsys):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("precious")
+    assert_refused(tmp_path, capsys, TINY, ["'" + str(tmp_path / "mine") + "'", "not a run directory"],
+                   out="mine")  # fmt: skip
+    assert (tmp_path / "mine" / "thesis.tex").read_text() == "precious"
+
+
+def test_out_is_an_existing_file(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert_refused(tmp_path, capsys, TINY, ["not a run directory"], out="file")
+
+
+def test_out_below_a_file(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert_refused(tmp_path, capsys, TINY, ["file"], out="file/run")
+
+
+def test_config_file_and_set_combine_and_set_wins(tmp_path, capsys):
+    path = tmp_path / "c.toml"
+    path.write_text('scenario = "maze-v1"\nseed = 5\n[params]\npopulation = 8\ngenerations = 1\n'
+                    "episode_steps = 2\ndeploy_episodes = 0\n")  # fmt: skip
+    code, out, err = cli(["run", "--config", str(path), "--set", "population=7", "--quiet",
+                          "--out", str(tmp_path / "run")], capsys)  # fmt: skip
+    assert code == 0, err
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["config"]["population"] == 7 and manifest["seed"] == 5
+    assert f"outputs: {tmp_path / 'run'}" in out
+
+
+def test_interrupted_run_writes_nothing(tmp_path, capsys, monkeypatch):
+    from model.model import MatryoshkaModel
+
+    def interrupt(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(MatryoshkaModel, "step", interrupt)
+    code, _, err = cli(["run", "--out", str(tmp_path / "run"), *TINY], capsys)
+    assert code == 130
+    assert "nothing was written" in err and "Traceback" not in err
+    assert snapshot(tmp_path) == set()
+
+
+def test_failure_while_writing_leaves_no_half_written_directory(tmp_path, monkeypatch):
+    import model.outputs
+    from runs.single import run_simulation
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(model.outputs.nx, "write_graphml", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        run_simulation("maze-v1", {"population": 6, "generations": 1, "episode_steps": 2}, 0,
+                       tmp_path / "run", progress=False)  # fmt: skip
+    assert snapshot(tmp_path) == set()
+
+
+def test_real_entry_point_bad_input_exit_code_and_no_traceback(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "runs", "run", "--out", str(tmp_path / "run"), "--set", "populaton=3"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == EXIT_BAD_INPUT
+    assert done.stderr.startswith("error: unknown parameter 'populaton'. Did you mean 'population'?")
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "run").exists()
