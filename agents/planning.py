@@ -8,6 +8,8 @@ Core Objects: shortest_paths, neighbourhoods, horizon, plan, step_toward.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 UNREACHABLE = np.iinfo(np.int16).max
@@ -80,7 +82,7 @@ def neighbourhoods(dist: np.ndarray, reach: int) -> np.ndarray:
 
     Args:
         dist: ``(C, C)`` shortest path lengths.
-        reach: The longest horizon any agent can have.
+        reach: A planning horizon.
 
     Returns:
         ``(C, M)`` cell numbers, ``M`` the largest such neighbourhood; shorter rows are padded
@@ -100,7 +102,7 @@ def plan(
     dist: np.ndarray,
     noise_sd: np.ndarray | None = None,
     rng: np.random.Generator | None = None,
-    near: np.ndarray | None = None,
+    near: Sequence[np.ndarray] | None = None,
 ) -> np.ndarray:
     """Choose each agent's target: the reachable cell of highest perceived utility.
 
@@ -114,26 +116,43 @@ def plan(
             cell's features with Gaussian noise of this sd, so its utility is noisy in
             proportion to the weight it puts on noisy features.
         rng: Source of the perception noise.
-        near: ``(C, M)`` from ``neighbourhoods``, covering every horizon: then only those cells
-            are scored, which is what makes a step cheap on a large grid. None scores every cell.
+        near: ``near[h] = neighbourhoods(dist, h)`` for every horizon that occurs: then agents are
+            planned in groups of equal horizon, each scoring only the cells within its reach,
+            which is what keeps a step cheap. None scores every cell for every agent.
 
     Returns:
         ``(N,)`` target cells, each within its agent's horizon.
     """
     if near is None:
         cand = np.broadcast_to(np.arange(len(dist)), (len(pos), len(dist)))
-    else:
-        cand = near[pos]
+        return _best(cand, weights, phi, noise_sd, rng, dist[pos[:, None], cand] > horizons[:, None])
+    target = np.empty(len(pos), dtype=np.int64)
+    for h in np.unique(horizons):
+        group = np.flatnonzero(horizons == h)
+        target[group] = _best(near[h][pos[group]], weights[group], phi, noise_sd, rng)
+    return target
+
+
+def _best(
+    cand: np.ndarray,
+    weights: np.ndarray,
+    phi: np.ndarray,
+    noise_sd: np.ndarray | None,
+    rng: np.random.Generator | None,
+    unreachable: np.ndarray | None = None,
+) -> np.ndarray:
+    """The candidate cell (``cand``, ``(N, M)``) of highest perceived utility for each agent."""
     # One feature at a time, in float32: K gathers of (N, M) beat one (N, M, K) gather.
     utility = np.zeros(cand.shape, dtype=np.float32)
     w32, phi32 = weights.astype(np.float32), phi.astype(np.float32)
     for k in range(phi.shape[1]):
         utility += w32[:, k, None] * phi32[:, k][cand]
-    if noise_sd is not None and rng is not None and len(pos):
+    if noise_sd is not None and rng is not None and len(cand):
         sd = np.sqrt((weights**2) @ (noise_sd**2)) + 1e-6  # the floor breaks ties at random
         utility += rng.standard_normal(utility.shape, dtype=np.float32) * sd[:, None].astype(np.float32)
-    np.putmask(utility, dist[pos[:, None], cand] > horizons[:, None], -np.inf)
-    return cand[np.arange(len(pos)), utility.argmax(axis=1)]
+    if unreachable is not None:
+        np.putmask(utility, unreachable, -np.inf)
+    return cand[np.arange(len(cand)), utility.argmax(axis=1)]
 
 
 def step_toward(pos: np.ndarray, target: np.ndarray, next_hop: np.ndarray) -> np.ndarray:

@@ -70,7 +70,7 @@ class MatryoshkaModel(Model):
 
         walls = preset.walls(config)
         self.dist, self.next_hop = shortest_paths(walls)
-        self.near = neighbourhoods(self.dist, config["max_horizon"])
+        self.near = [neighbourhoods(self.dist, h) for h in range(config["max_horizon"] + 1)]
         self.train_world = preset.world(config, "train", self.dist)
         self.deploy_world = preset.world(config, "deploy", self.dist)
         self.reference = {
