@@ -52,7 +52,7 @@ class MatryoshkaModel(Model):
     def __init__(self, scenario: str | Scenario | None = None, *, rng: Any = None, **params: Any):
         if isinstance(scenario, Scenario):
             params = {**{k: v for k, v in scenario if k not in ("rng", "name")}, **params}
-            rng, scenario = scenario.rng, scenario.name
+            rng, scenario = scenario.rng, getattr(scenario, "name", None)
         if isinstance(rng, np.random.SeedSequence):
             rng = np.random.default_rng(rng)
         name = scenario or DEFAULT_SCENARIO

@@ -1,8 +1,9 @@
 """Natural selection works on maze-v1, and the proxy it selects comes apart under the shift.
 
 Episodes are 30 steps on a 13 x 13 maze: the exit at (10, 10) is at least 20 steps from the origin,
-so shorter episodes could not reward anyone. The selection tests forbid tools, so that fitness is
-the organisms' own (Level 0 acting on Level 1 alone); the shift test runs the scenario as shipped.
+so shorter episodes could not reward anyone. These tests forbid tools, so that fitness is the
+organisms' own (Level 0 acting on Level 1 alone): tools that perceive the exit signal can lead
+their builders to the moved exit, which is a different experiment.
 Values measured when these tests were written (population 100, 8 generations, seeds 1-3): mean
 base return over the last training generation 0.22-0.26 under ``generational`` and 0.02-0.08
 under ``neutral`` (0.02-0.04 in the first generation); after training (population 60,
@@ -53,7 +54,8 @@ def test_base_return_rises_over_generations_under_selection_only(returns):
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_shift_lowers_reached_exit_and_raises_reached_proxy(tmp_path, seed):
-    params = dict(population=60, generations=6, deploy_episodes=1, random_exit_share=0.0, **MAZE)
+    params = dict(population=60, generations=6, deploy_episodes=1, random_exit_share=0.0,
+                  tool_policy="forbid", **MAZE)  # fmt: skip
     summary = run_simulation("maze-v1", params, seed, tmp_path / "run", progress=False)
     train_exit, deploy_exit = summary["train/L1/reached_exit"], summary["deploy/L1/reached_exit"]
     train_proxy, deploy_proxy = summary["train/L1/reached_proxy"], summary["deploy/L1/reached_proxy"]
