@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.io import Dataset, InputError, load
+from analysis.dataset import Dataset
+from analysis.io import InputError, load
 from analysis.section import NotApplicable, Section
 
 #: An analysis reads a dataset and writes its figure and table into a directory.
@@ -54,7 +55,7 @@ def run_analyses(data: Dataset, out: Path,
             print(f"skipped {name}: {why}")
             continue
         sections.append(section)
-        written = [*section.figures, *([section.csv] if section.csv else [])]
+        written = [*section.figures, *([section.csv] if section.csv else []), *section.extra]
         print(f"{name}: wrote {', '.join(str(p) for p in written)}")
     return sections, skipped
 

@@ -1,9 +1,11 @@
 """Reading what runs wrote: run and sweep directories, checked against the output contract.
 
 Analysis never imports the model; it reads the files a run or a sweep left behind and fails
-with one clear message (an `InputError`) when they do not match what it expects.
+with one clear message (an `InputError`) before any figure is drawn when they do not match what
+it expects. The run summary is computed by the sweep runner's own `runs.summary.summarize`, so a
+lone run's numbers are the ones a sweep would have recorded.
 
-Core objects: InputError, Run, Dataset, load.
+Core objects: InputError, Run, run_summary, load.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analysis.series import run_summary
+from analysis.dataset import Dataset
+from runs.summary import summarize
 
 LEVELS_COLUMNS = ("step", "generation", "phase", "level", "metric", "mean", "std", "count")
 AGENTS_COLUMNS = ("id", "kind", "level", "generation", "parent", "builder",
@@ -27,8 +30,6 @@ AGENTS_COLUMNS = ("id", "kind", "level", "generation", "parent", "builder",
 OCCUPANCY_COLUMNS = ("phase", "level", "x", "y", "visits")
 SWEEP_COLUMNS = ("run_id", "replicate", "status")
 META_COLUMNS = ("run_id", "replicate", "seed", "status", "error")
-#: Parameters whose values name the conditions compared in headline plots (colour / line style).
-HUE_AXES = ("selection", "tool_policy")
 EXPECTED = ("a run directory (manifest.json, levels.parquet) "
             "or a sweep directory (sweep.parquet, runs/<run_id>/)")
 
@@ -77,6 +78,11 @@ def _read_manifest(directory: Path) -> dict:
         if not isinstance(manifest.get(key), kind):
             raise InputError(f"{file}: key {key!r} is missing or not a {kind.__name__} "
                              f"(got {manifest.get(key)!r})")
+    world = manifest.get("world")
+    if isinstance(world, dict) and not all(isinstance(world.get(k), int) and world[k] > 0
+                                           for k in ("width", "height")):
+        raise InputError(f"{file}: world needs positive integer width and height (got "
+                         f"width={world.get('width')!r}, height={world.get('height')!r})")
     return manifest
 
 
@@ -145,6 +151,7 @@ class Run:
             return None
         return pd.read_parquet(file, columns=list(OCCUPANCY_COLUMNS)).astype({"phase": str})
 
+    @cached_property
     def lineage(self) -> nx.DiGraph | None:
         """The parent/builder graph (`lineage.graphml`), or None when absent.
 
@@ -162,85 +169,6 @@ class Run:
         return nx.relabel_nodes(nx.DiGraph(graph), _as_id)
 
 
-@dataclass(frozen=True, eq=False)
-class Dataset:
-    """A lone run or a sweep, as the analyses see it.
-
-    Attributes:
-        path: The directory given by the user.
-        kind: "run" or "sweep".
-        runs: The complete runs.
-        summary: One row per run: run_id, replicate, the parameters, and summary columns
-            `<phase>/L<level>/<metric>` (the mean over the last episode of that phase).
-        params: Names of the parameter columns in `summary`.
-        notes: Lines worth telling the user (e.g. failed runs left out).
-    """
-
-    path: Path
-    kind: str
-    runs: tuple[Run, ...]
-    summary: pd.DataFrame
-    params: tuple[str, ...]
-    notes: tuple[str, ...] = ()
-
-    @property
-    def axes(self) -> tuple[str, ...]:
-        """Parameters that take more than one value across the runs (the sweep axes)."""
-        return tuple(p for p in self.params if self.summary[p].nunique(dropna=True) > 1)
-
-    @property
-    def hue_axes(self) -> tuple[str, ...]:
-        """The sweep axes that name compared conditions (selection, tool_policy)."""
-        return tuple(a for a in HUE_AXES if a in self.axes)
-
-    @property
-    def is_maze(self) -> bool:
-        """Whether the runs are of a maze scenario with a world layout in the manifest."""
-        run = self.runs[0]
-        return run.scenario.startswith("maze") and run.world is not None
-
-    @property
-    def features(self) -> list[str]:
-        """Feature names, in manifest order."""
-        names = self.runs[0].manifest.get("features")
-        return [str(n) for n in names] if isinstance(names, list) else []
-
-    def conditions(self) -> list[dict]:
-        """The distinct combinations of the hue axes, sorted, e.g. [{"selection": "neutral"}]."""
-        hue = list(self.hue_axes)
-        if not hue:
-            return [{}]
-        combos = self.summary[hue].drop_duplicates().sort_values(hue)
-        return [dict(zip(hue, row, strict=True)) for row in combos.itertuples(index=False)]
-
-    def runs_in(self, condition: dict) -> int:
-        """How many runs a condition has."""
-        mask = pd.Series(True, index=self.summary.index)
-        for key, value in condition.items():
-            mask &= self.summary[key] == value
-        return int(mask.sum())
-
-    def pooling_note(self) -> str:
-        """A caption clause saying what the interval is over."""
-        if self.kind == "run":
-            return "one run, so there is no interval over seeds"
-        pooled = [a for a in self.axes if a not in self.hue_axes]
-        over = f", pooled over {', '.join(pooled)}" if pooled else ""
-        return f"shaded: 95% t-interval over the runs (seeds) of each condition{over}"
-
-    def representative(self) -> Run:
-        """One run to draw when a figure can show only one (lineage, occupancy).
-
-        Prefers a run with tools allowed and selection on, then the lowest replicate.
-        """
-        def rank(row: pd.Series) -> tuple:
-            return (row.get("tool_policy") == "forbid", row.get("selection") == "neutral",
-                    row["replicate"], str(row["run_id"]))
-
-        best = min((row for _, row in self.summary.iterrows()), key=rank)
-        return next(run for run in self.runs if run.run_id == str(best["run_id"]))
-
-
 def _as_id(node: str) -> int | str:
     """An agent id as an integer when it is one."""
     return int(node) if str(node).lstrip("-").isdigit() else node
@@ -251,11 +179,24 @@ def _scalars(config: dict) -> dict:
     return {k: v for k, v in config.items() if isinstance(v, str | int | float | bool)}
 
 
+def run_summary(run: Run) -> dict[str, float]:
+    """The run's summary columns, computed as the sweep runner computes them for sweep.parquet.
+
+    Raises:
+        InputError: The manifest's config has no positive integer `episode_steps` (the window).
+    """
+    window = run.manifest["config"].get("episode_steps")
+    if not isinstance(window, int) or window < 1:
+        raise InputError(f"{run.path / 'manifest.json'}: config key 'episode_steps' is "
+                         f"{window!r}; expected a positive integer (the summary window)")
+    return summarize(run.levels, window)
+
+
 def _load_lone_run(root: Path) -> Dataset:
     """A dataset of one run directory."""
     run = Run.open(root, root.resolve().name, 0)
     params = _scalars(run.manifest["config"])
-    row = {"run_id": run.run_id, "replicate": 0, **params, **run_summary(run.levels)}
+    row = {"run_id": run.run_id, "replicate": 0, **params, **run_summary(run)}
     return Dataset(root, "run", (run,), pd.DataFrame([row]), tuple(params))
 
 
@@ -276,7 +217,7 @@ def _load_sweep(root: Path) -> Dataset:
             raise InputError(f"{path}: missing; {file.name} lists run {run_id!r} as complete")
         runs.append(Run.open(path, run_id, int(replicate)))
     # Summary columns the sweep did not write are computed the same way from levels.parquet.
-    computed = pd.DataFrame([run_summary(run.levels) for run in runs], index=complete.index)
+    computed = pd.DataFrame([run_summary(run) for run in runs], index=complete.index)
     extra = [c for c in computed.columns if c not in complete.columns]
     summary = pd.concat([complete, computed[extra]], axis=1)
     params = tuple(c for c in table.columns if c not in META_COLUMNS and "/" not in c)
@@ -302,7 +243,11 @@ def load(path: str | Path) -> Dataset:
     if not root.is_dir():
         raise InputError(f"{root}: not a directory; expected {EXPECTED}")
     if (root / "sweep.parquet").exists():
-        return _load_sweep(root)
-    if (root / "manifest.json").exists() or (root / "levels.parquet").exists():
-        return _load_lone_run(root)
-    raise InputError(f"{root}: neither manifest.json nor sweep.parquet found; expected {EXPECTED}")
+        data = _load_sweep(root)
+    elif (root / "manifest.json").exists() or (root / "levels.parquet").exists():
+        data = _load_lone_run(root)
+    else:
+        raise InputError(f"{root}: neither manifest.json nor sweep.parquet found; "
+                         f"expected {EXPECTED}")
+    _ = data.representative().lineage  # parsed now, so a bad file fails before any figure
+    return data

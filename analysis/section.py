@@ -29,6 +29,7 @@ class Section:
         figures: The PNG and SVG files written.
         table: The numbers behind the figure (shown in the report).
         csv: Where the table was written.
+        extra: Other files written (e.g. a Markdown copy of the table).
     """
 
     name: str
@@ -37,19 +38,23 @@ class Section:
     figures: tuple[Path, ...] = ()
     table: pd.DataFrame | None = None
     csv: Path | None = None
+    extra: tuple[Path, ...] = ()
 
 
 def write_section(out: Path, name: str, title: str, caption: str, fig: Figure | None,
-                  table: pd.DataFrame) -> Section:
+                  table: pd.DataFrame, display: pd.DataFrame | None = None,
+                  extra: tuple[Path, ...] = ()) -> Section:
     """Save a figure (PNG and SVG) and its table (CSV) under `out` and describe them.
 
     Args:
         out: The figure directory.
         name: File stem.
-        title: Heading in the report (also the figure's title when the figure has none).
+        title: Heading in the report.
         caption: How to read the figure.
         fig: The figure, or None for a table-only section.
-        table: The numbers behind it.
+        table: The numbers behind it, written to `<name>.csv`.
+        display: A more readable form of the table for the report (default: `table`).
+        extra: Other files the analysis wrote itself.
 
     Returns:
         The section.
@@ -57,5 +62,6 @@ def write_section(out: Path, name: str, title: str, caption: str, fig: Figure | 
     out.mkdir(parents=True, exist_ok=True)
     figures = save(fig, out, name) if fig is not None else ()
     csv = out / f"{name}.csv"
-    table.to_csv(csv, index=False, float_format="%.6g")
-    return Section(name, title, caption, figures, table, csv)
+    table.to_csv(csv, index=False, float_format="%.10g")
+    shown = table if display is None else display
+    return Section(name, title, caption, figures, shown, csv, extra)

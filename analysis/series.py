@@ -1,17 +1,21 @@
-"""Per-run numbers derived from `levels.parquet`: per-generation series and run summaries.
+"""Per-run numbers derived from `levels.parquet` and the run summaries, in tidy form.
 
-Core objects: per_generation, run_summary, summary_column, across_runs, by_run, select.
+Core objects: per_generation, time_axis, summary_column, across_runs, by_run, select,
+endpoints.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
+from analysis.stats import format_ci
+
 if TYPE_CHECKING:
-    from analysis.io import Dataset
+    from analysis.dataset import Dataset
 
 LEVEL_NAMES = {1: "organisms", 2: "tools", 3: "tools of tools"}
 
@@ -21,23 +25,36 @@ def level_name(level: int) -> str:
     return LEVEL_NAMES.get(int(level), f"level-{int(level)} tools")
 
 
-def per_generation(levels: pd.DataFrame, phase: str,
-                   metrics: Iterable[str] | None = None) -> pd.DataFrame:
-    """The mean of each metric over the steps of each generation, per level.
+def per_generation(levels: pd.DataFrame, phase: str, metrics: Iterable[str] | None = None,
+                   x: str = "generation") -> pd.DataFrame:
+    """The mean of each metric over the steps of each generation (or per step), per level.
 
     Args:
         levels: One run's `levels.parquet`.
         phase: "train" or "deploy".
         metrics: Metrics to keep (all when None).
+        x: "generation", or "step" for runs whose generations do not advance.
 
     Returns:
-        Columns level, metric, generation, value.
+        Columns level, metric, <x>, value.
     """
     rows = levels[levels["phase"] == phase]
     if metrics is not None:
         rows = rows[rows["metric"].isin(list(metrics))]
-    out = rows.groupby(["level", "metric", "generation"], as_index=False)["mean"].mean()
+    out = rows.groupby(["level", "metric", x], as_index=False)["mean"].mean()
     return out.rename(columns={"mean": "value"})
+
+
+def time_axis(data: Dataset) -> str:
+    """"generation" when some run's training phase spans generations, else "step".
+
+    Steady-state runs record one generation number throughout; their drift is over steps.
+    """
+    for run in data.runs:
+        levels = run.levels
+        if levels.loc[levels["phase"] == "train", "generation"].nunique() > 1:
+            return "generation"
+    return "step"
 
 
 def summary_column(phase: str, level: int, metric: str) -> str:
@@ -45,43 +62,35 @@ def summary_column(phase: str, level: int, metric: str) -> str:
     return f"{phase}/L{int(level)}/{metric}"
 
 
-def run_summary(levels: pd.DataFrame) -> dict[str, float]:
-    """Each metric's mean over the last episode (last generation) of each phase.
-
-    Args:
-        levels: One run's `levels.parquet`.
-
-    Returns:
-        A mapping `<phase>/L<level>/<metric>` -> value, as in `sweep.parquet`.
-    """
-    out: dict[str, float] = {}
-    for phase, rows in levels.groupby("phase"):
-        last = rows[rows["generation"] == rows["generation"].max()]
-        for (level, metric), value in last.groupby(["level", "metric"])["mean"].mean().items():
-            out[summary_column(str(phase), level, metric)] = float(value)
-    return out
-
-
-def across_runs(data: Dataset, phase: str, metrics: Iterable[str] | None = None) -> pd.DataFrame:
+def across_runs(data: Dataset, phase: str, metrics: Iterable[str] | None = None,
+                x: str = "generation") -> pd.DataFrame:
     """`per_generation` for every run, tagged with run_id and the dataset's hue axes.
 
     Returns:
-        Columns run_id, <hue axes>, level, metric, generation, value.
+        Columns run_id, <hue axes>, level, metric, <x>, value.
     """
-    frames = [per_generation(run.levels, phase, metrics).assign(run_id=run.run_id)
-              for run in data.runs]
-    series = pd.concat(frames, ignore_index=True)
+    keep = None if metrics is None else list(metrics)
+    frames = []
+    for run in data.runs:
+        levels = run.levels
+        mask = levels["phase"].to_numpy() == phase
+        if keep is not None:
+            mask &= levels["metric"].isin(keep).to_numpy()
+        frames.append(levels.loc[mask, ["level", "metric", x, "mean"]].assign(run_id=run.run_id))
+    rows = pd.concat(frames, ignore_index=True)
+    series = rows.groupby(["run_id", "level", "metric", x], as_index=False)["mean"].mean()
+    series = series.rename(columns={"mean": "value"})
     tags = data.summary[["run_id", *data.hue_axes]].astype({"run_id": str})
     return series.merge(tags, on="run_id", how="left")
 
 
-def by_run(data: Dataset, columns: dict[str, Sequence[str]]) -> pd.DataFrame:
+def by_run(data: Dataset, columns: dict[Hashable, Sequence[str]]) -> pd.DataFrame:
     """Per-run summary values in tidy form, tagged with every parameter.
 
     Args:
         data: The dataset.
-        columns: For each output label, candidate summary columns in order of preference
-            (the first one present is used).
+        columns: For each output label (any hashable, e.g. a tuple), candidate summary
+            columns in order of preference (the first one present is used).
 
     Returns:
         Columns run_id, replicate, <parameters>, label, value; labels with no column present
@@ -93,7 +102,7 @@ def by_run(data: Dataset, columns: dict[str, Sequence[str]]) -> pd.DataFrame:
         found = next((c for c in candidates if c in data.summary.columns), None)
         if found is not None:
             frame = data.summary[keep].copy()
-            frame["label"] = label
+            frame["label"] = [label] * len(frame)
             frame["value"] = data.summary[found].astype(float)
             frames.append(frame)
     if not frames:
@@ -103,7 +112,31 @@ def by_run(data: Dataset, columns: dict[str, Sequence[str]]) -> pd.DataFrame:
 
 def select(frame: pd.DataFrame, condition: dict, **equal: object) -> pd.DataFrame:
     """The rows of `frame` matching a condition and further column == value filters."""
-    mask = pd.Series(True, index=frame.index)
+    mask = np.ones(len(frame), dtype=bool)
     for key, value in {**condition, **equal}.items():
-        mask &= frame[key] == value
+        mask &= frame[key].to_numpy() == value
     return frame[mask]
+
+
+def endpoints(table: pd.DataFrame, by: Sequence[str], x: str = "generation") -> pd.DataFrame:
+    """A compact view of summarised series: the first and last point of each, and the change.
+
+    Args:
+        table: Output of `stats.summarise` with an `x` column among its keys.
+        by: The series' key columns (all keys but `x`).
+        x: The ordering column.
+
+    Returns:
+        One row per series: the keys, first/last x, `mean ± half-width` at both, and the change
+        of the mean.
+    """
+    rows = []
+    for key, group in table.sort_values(x).groupby(list(by), sort=True):
+        first, last = group.iloc[0], group.iloc[-1]
+        rows.append({**dict(zip(by, key, strict=True)),
+                     f"first {x}": first[x], "first": format_ci(*first[["mean", "ci_low",
+                                                                        "ci_high"]]),
+                     f"last {x}": last[x], "last": format_ci(*last[["mean", "ci_low",
+                                                                     "ci_high"]]),
+                     "change": f"{last['mean'] - first['mean']:+.3g}"})
+    return pd.DataFrame(rows)

@@ -3,7 +3,7 @@
 A run is one sample; the interval is over the runs (seeds) of a condition, never over the
 agents of one run, whose values are not independent.
 
-Core objects: t_quantile, mean_ci, summarise.
+Core objects: t_quantile, mean_ci, summarise, format_ci.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import stdtrit
 
 CONFIDENCE = 0.95
 
@@ -29,7 +29,7 @@ def t_quantile(dof: np.ndarray | float, confidence: float = CONFIDENCE) -> np.nd
     """
     dof = np.asarray(dof, dtype=float)
     valid = dof >= 1
-    return np.where(valid, stats.t.ppf(0.5 + confidence / 2, np.where(valid, dof, 1.0)), np.nan)
+    return np.where(valid, stdtrit(np.where(valid, dof, 1.0), 0.5 + confidence / 2), np.nan)
 
 
 def mean_ci(values: Sequence[float] | np.ndarray,
@@ -51,7 +51,7 @@ def mean_ci(values: Sequence[float] | np.ndarray,
         return float("nan"), float("nan"), 0
     if n == 1:
         return float(x[0]), float("nan"), 1
-    half = float(t_quantile(n - 1, confidence)) * float(x.std(ddof=1)) / np.sqrt(n)
+    half = float(t_quantile(n - 1, confidence) * x.std(ddof=1) / np.sqrt(n))
     return float(x.mean()), half, n
 
 
@@ -77,3 +77,10 @@ def summarise(frame: pd.DataFrame, by: Sequence[str], value: str = "value",
     out["ci_low"] = out["mean"] - half
     out["ci_high"] = out["mean"] + half
     return out[[*by, "mean", "ci_low", "ci_high", "n"]]
+
+
+def format_ci(mean: float, low: float, high: float) -> str:
+    """`0.812 ± 0.025` (mean ± half-width), just the mean without an interval, "" for NaN."""
+    if not np.isfinite(mean):
+        return ""
+    return f"{mean:.3g} ± {(high - low) / 2:.2g}" if np.isfinite(low) else f"{mean:.3g}"

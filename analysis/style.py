@@ -3,7 +3,8 @@
 Figures are `matplotlib.figure.Figure` objects drawn on the Agg canvas: no pyplot, no global
 state, no display needed.
 
-Core objects: OKABE_ITO, new_figure, condition_styles, plot_band, save.
+Core objects: OKABE_ITO, new_figure, condition_styles, condition_handles, plot_band, mark_empty,
+save.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 OKABE_ITO = {
     "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73",
@@ -27,7 +29,8 @@ CYCLE = tuple(OKABE_ITO[c] for c in ("blue", "vermillion", "bluish_green", "oran
 #: Fixed colours for known condition values, so a value looks the same in every figure.
 VALUE_COLOURS = {"free": OKABE_ITO["blue"], "audit": OKABE_ITO["bluish_green"],
                  "forbid": OKABE_ITO["vermillion"], "train": OKABE_ITO["blue"],
-                 "deploy": OKABE_ITO["vermillion"]}
+                 "deploy": OKABE_ITO["vermillion"], "generational": OKABE_ITO["blue"],
+                 "steady_state": OKABE_ITO["orange"], "neutral": OKABE_ITO["black"]}
 #: The neutral (null-model) baseline is dotted wherever it appears.
 SELECTION_LINESTYLES = {"generational": "-", "steady_state": "--", "neutral": ":"}
 #: Perceptually uniform, colour-blind-safe colour maps.
@@ -49,16 +52,18 @@ def new_figure(nrows: int = 1, ncols: int = 1, panel: tuple[float, float] = (3.6
     return fig, axes
 
 
-def condition_label(condition: Mapping[str, object]) -> str:
-    """`selection=neutral, tool_policy=free`, or `all runs` for the empty condition."""
-    return ", ".join(f"{k}={v}" for k, v in condition.items()) or "all runs"
+def condition_label(condition: Mapping[str, object], empty: str = "all runs") -> str:
+    """`selection=neutral, tool_policy=free`, or `empty` for the empty condition."""
+    return ", ".join(f"{k}={v}" for k, v in condition.items()) or empty
 
 
-def condition_styles(conditions: Sequence[Mapping[str, object]]) -> list[dict]:
+def condition_styles(conditions: Sequence[Mapping[str, object]],
+                     empty: str = "all runs") -> list[dict]:
     """Line styles for conditions: colour from the non-selection values, line style from selection.
 
     Args:
         conditions: Each a mapping axis -> value, e.g. {"selection": "neutral"}.
+        empty: The label of the empty condition (no hue axes).
 
     Returns:
         One dict of `color`, `linestyle` and `label` per condition.
@@ -69,21 +74,37 @@ def condition_styles(conditions: Sequence[Mapping[str, object]]) -> list[dict]:
         rest = tuple((k, v) for k, v in condition.items() if k != "selection")
         if rest not in keys:
             keys.append(rest)
-        colour = (VALUE_COLOURS.get(str(rest[0][1])) if len(rest) == 1 else None) \
-            or CYCLE[keys.index(rest) % len(CYCLE)]
         selection = str(condition.get("selection", ""))
+        # One varying value names its colour; selection alone too (neutral is black).
+        named = rest[0][1] if len(rest) == 1 else (selection if not rest else None)
+        colour = VALUE_COLOURS.get(str(named)) or CYCLE[keys.index(rest) % len(CYCLE)]
         styles.append({"color": colour, "linestyle": SELECTION_LINESTYLES.get(selection, "-"),
-                       "label": condition_label(condition)})
+                       "label": condition_label(condition, empty)})
     return styles
+
+
+def condition_handles(styles: Sequence[Mapping], runs: Sequence[int]) -> list[Line2D]:
+    """Legend entries for `condition_styles`, each label followed by its number of runs."""
+    return [Line2D([], [], color=s["color"], linestyle=s["linestyle"], marker="o", markersize=3,
+                   label=f"{s['label']} ({n} run{'s' if n != 1 else ''})")
+            for s, n in zip(styles, runs, strict=True)]
 
 
 def plot_band(ax: Axes, x: Sequence[float], mean: Sequence[float], low: Sequence[float],
               high: Sequence[float], **style: object) -> None:
     """A mean line with markers and, where defined, a shaded 95% interval."""
     x, mean, low, high = (np.asarray(v, dtype=float) for v in (x, mean, low, high))
-    ax.plot(x, mean, marker="o", markersize=3, linewidth=1.6, **style)
+    marker = "o" if len(x) <= 60 else None  # long step series: a line reads better than dots
+    ax.plot(x, mean, marker=marker, markersize=3, linewidth=1.6, **style)
     if np.isfinite(low).any():
         ax.fill_between(x, low, high, color=style.get("color"), alpha=0.2, linewidth=0)
+
+
+def mark_empty(ax: Axes, text: str = "no agents at this level") -> None:
+    """Say so in a panel that has nothing to plot, rather than leave it blank."""
+    if not any(len(line.get_xdata()) for line in ax.get_lines()):
+        ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center",
+                color="grey")
 
 
 def save(fig: Figure, out: Path, name: str) -> tuple[Path, Path]:
@@ -95,5 +116,7 @@ def save(fig: Figure, out: Path, name: str) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
     png, svg = out / f"{name}.png", out / f"{name}.svg"
     fig.savefig(png, dpi=DPI, metadata={"Software": None})
+    # The layout is settled by the first save; reusing it halves the cost of the second.
+    fig.set_layout_engine("none")
     fig.savefig(svg, metadata={"Date": None})
     return png, svg

@@ -1,0 +1,51 @@
+"""`matryoshka analyze DIR [--out FIGDIR]`: every analysis that applies, then `report.html`.
+
+Core objects: ANALYSES, main.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from analysis import (
+    competence,
+    drift,
+    interventions,
+    lineage,
+    occupancy,
+    shift,
+    tables,
+    telephone,
+    wants,
+)
+from analysis.entry import parse_args, run_analyses
+from analysis.io import InputError, load
+from analysis.report import write_report
+
+#: The analyses, in report order.
+ANALYSES = (drift, telephone, wants, competence, interventions, shift, lineage, occupancy, tables)
+
+
+def main(argv: list[str] | None = None, prog: str = "matryoshka analyze") -> int:
+    """Analyse a run or sweep directory into figures, tables and `report.html`.
+
+    Args:
+        argv: Command-line arguments (default: `sys.argv[1:]`).
+        prog: Program name shown in usage messages.
+
+    Returns:
+        The exit code: 0 on success, 2 when the input is missing or malformed.
+    """
+    args = parse_args(argv, prog, "Figures and tables of a Matryoshka run or sweep directory.")
+    out = args.out or args.dir / "figures"
+    try:
+        data = load(args.dir)
+        for note in data.notes:
+            print(note)
+        sections, skipped = run_analyses(data, out, [(m.NAME, m.analyse) for m in ANALYSES])
+        report = write_report(data, out, sections, skipped)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"report: {report}")
+    return 0

@@ -1,0 +1,123 @@
+"""The competence map: how often Level-2 tools are built misaligned, over power x wisdom.
+
+The essay's "middling competence" regime: builders powerful enough to build tools but not wise
+enough to specify them. Reads each run's `agents.parquet` and needs a sweep with `power` and
+`wisdom` as axes.
+
+Core objects: MISALIGNED_BELOW, tool_counts, analyse.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+
+from analysis.dataset import Dataset
+from analysis.section import NotApplicable, Section, write_section
+from analysis.stats import summarise
+from analysis.style import SEQUENTIAL_CMAP, new_figure
+
+NAME = "competence"
+TITLE = "The competence map"
+#: A Level-2 tool counts as built misaligned when its align_parent_deploy is below this.
+MISALIGNED_BELOW = 0.5
+AXES = ("power", "wisdom")
+
+
+def tool_counts(agents: pd.DataFrame) -> dict[str, float]:
+    """Level-2 tools built per organism, and the share of them built misaligned.
+
+    Args:
+        agents: Columns kind, level, align_parent_deploy of one run.
+
+    Returns:
+        `tools_per_organism`, and `share_misaligned` over the tools whose alignment is defined
+        (NaN when there are none).
+    """
+    tools = agents[agents["level"] == 2]["align_parent_deploy"].astype(float)
+    organisms = int((agents["kind"] == "organism").sum())
+    defined = tools[np.isfinite(tools)]
+    return {
+        "tools_per_organism": len(tools) / organisms if organisms else float("nan"),
+        "share_misaligned": float((defined < MISALIGNED_BELOW).mean()) if len(defined)
+        else float("nan"),
+    }
+
+
+def _heatmap(ax: Axes, grid: pd.DataFrame, counts: pd.DataFrame, vmax: float,
+             label: str) -> None:
+    """One annotated power x wisdom heatmap with its colour bar."""
+    values = grid.to_numpy(dtype=float)
+    image = ax.imshow(np.ma.masked_invalid(values), origin="lower", cmap=SEQUENTIAL_CMAP,
+                      vmin=0.0, vmax=vmax, aspect="auto")
+    for (i, j), value in np.ndenumerate(values):
+        runs = int(counts.iat[i, j])
+        text = f"{value:.2f}" if np.isfinite(value) else ("no tools" if runs else "no runs")
+        colour = "black" if not np.isfinite(value) or value > 0.6 * vmax else "white"
+        ax.text(j, i, f"{text}\n(n={runs})", ha="center", va="center", fontsize="small",
+                color=colour)
+    ax.set_facecolor("#dddddd")
+    ax.set_xticks(range(grid.shape[1]), [f"{v:g}" for v in grid.columns])
+    ax.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index])
+    ax.set_xlabel("power (competence gene, 0-1)")
+    ax.set_ylabel("wisdom (competence gene, 0-1)")
+    ax.figure.colorbar(image, ax=ax, label=label)
+
+
+def analyse(data: Dataset, out: Path) -> Section:
+    """Draw the share of misaligned Level-2 tools and the tools built, per power x wisdom.
+
+    Raises:
+        NotApplicable: Power and wisdom are not both sweep axes, or no Level-2 tool was built.
+    """
+    if not all(a in data.axes for a in AXES):
+        raise NotApplicable(f"needs a sweep with power and wisdom as axes (axes here: "
+                            f"{', '.join(data.axes) or 'none'})")
+    params = data.summary.set_index(data.summary["run_id"].astype(str))
+    forbidden = set(params.index[params["tool_policy"] == "forbid"]) \
+        if "tool_policy" in params else set()
+    rows = []
+    for run in data.runs:
+        if run.run_id in forbidden:
+            continue
+        agents = run.agents(["kind", "level", "align_parent_deploy"])
+        if agents is not None:
+            rows.append({"run_id": run.run_id, **{a: params.at[run.run_id, a] for a in AXES},
+                         **tool_counts(agents)})
+    frame = pd.DataFrame(rows)
+    if frame.empty or not (frame["tools_per_organism"] > 0).any():
+        raise NotApplicable("no Level-2 tool was built in any run with tools allowed")
+    tidy = frame.melt(id_vars=["run_id", *AXES], var_name="measure", value_name="value")
+    table = summarise(tidy, ["measure", *AXES])
+    fig, axes = new_figure(1, 2, panel=(4.6, 3.8))
+    measures = {
+        "share_misaligned": (f"share built misaligned\n(align_parent_deploy < "
+                             f"{MISALIGNED_BELOW:g})", 1.0),
+        "tools_per_organism": ("Level-2 tools built per organism",
+                               max(float(frame["tools_per_organism"].max()), 1e-9)),
+    }
+    # Every run counts in n, also where its value is undefined (no tools to judge).
+    counts = frame.pivot_table(index="wisdom", columns="power", values="run_id",
+                               aggfunc="count").sort_index().sort_index(axis=1)
+    for ax, (measure, (label, vmax)) in zip(axes[0], measures.items(), strict=True):
+        rows = table[table["measure"] == measure]
+        grid = rows.pivot(index="wisdom", columns="power", values="mean").reindex_like(counts)
+        _heatmap(ax, grid, counts.fillna(0), vmax, label)
+        ax.set_title(label.replace("\n", " "), fontsize="medium")
+    fig.suptitle(f"The competence map: Level-2 tools built misaligned "
+                 f"(align_parent_deploy < {MISALIGNED_BELOW:g}) and built at all")
+    caption = ("Left: of the Level-2 tools built in a run, the share whose alignment with their "
+               f"builder on deployment cells is below {MISALIGNED_BELOW:g}; right: Level-2 "
+               "tools built per organism. Each cell is the mean over its runs (n = runs; "
+               "the CSV has the 95% t-intervals); runs with tool_policy=forbid are left out. "
+               "Grey cells: no tools were built there, or the sweep has no run there.")
+    return write_section(out, NAME, TITLE, caption, fig, table)
+
+
+if __name__ == "__main__":
+    from analysis.entry import standalone
+
+    raise SystemExit(standalone(analyse, NAME, __doc__))

@@ -1,0 +1,95 @@
+"""The summary table: each metric per level and phase, mean and 95% interval over runs.
+
+Reads the per-run summary (the last episode of each phase: `sweep.parquet`'s summary columns,
+or the same computed from `levels.parquet`) and writes `summary.csv` (tidy, every metric) and
+`summary.md` (the headline metrics, one row per condition, phase and level).
+
+Core objects: KEY_METRICS, summary_table, to_markdown, analyse.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.dataset import Dataset
+from analysis.section import NotApplicable, Section, write_section
+from analysis.stats import format_ci, summarise
+
+NAME = "summary"
+TITLE = "Summary per level and phase"
+KEY_METRICS = ("population", "base_return", "align_base_train", "align_base_deploy",
+               "align_parent_train", "align_parent_deploy", "reached_exit", "reached_proxy",
+               "built", "scrapped", "defected")
+
+
+def summary_table(data: Dataset) -> pd.DataFrame:
+    """Every summary metric's mean and t-interval over the runs of each condition.
+
+    Returns:
+        Columns <hue axes>, phase, level, metric, mean, ci_low, ci_high, n.
+    """
+    hue = list(data.hue_axes)
+    columns = [c for c in data.summary.columns if c.count("/") == 2]
+    tidy = data.summary.melt(id_vars=["run_id", *hue], value_vars=columns, var_name="column",
+                             value_name="value")
+    parts = tidy["column"].str.split("/", expand=True)
+    tidy = tidy.assign(phase=parts[0], level=parts[1].str.removeprefix("L").astype(int),
+                       metric=parts[2], value=tidy["value"].astype(float))
+    return summarise(tidy, [*hue, "phase", "level", "metric"])
+
+
+def headline(table: pd.DataFrame, hue: list[str]) -> pd.DataFrame:
+    """The key metrics as one row per condition, phase and level, cells `mean ± half-width`."""
+    rows = table[table["metric"].isin(KEY_METRICS)].copy()
+    rows["cell"] = [format_ci(m, lo, hi) for m, lo, hi in
+                    zip(rows["mean"], rows["ci_low"], rows["ci_high"], strict=True)]
+    wide = rows.pivot_table(index=[*hue, "phase", "level"], columns="metric", values="cell",
+                            aggfunc="first", fill_value="")
+    order = [m for m in KEY_METRICS if m in wide.columns]
+    wide = wide[order].reset_index()
+    wide.columns.name = None
+    wide["order"] = wide["phase"].map({"train": 0, "deploy": 1}).fillna(2)
+    return wide.sort_values([*hue, "order", "level"]).drop(columns="order")
+
+
+def to_markdown(frame: pd.DataFrame) -> str:
+    """A GitHub-flavoured Markdown table."""
+    def row(values: object) -> str:
+        return "| " + " | ".join(str(v).replace("|", "\\|") for v in values) + " |"
+
+    lines = [row(frame.columns), row(["---"] * len(frame.columns))]
+    lines += [row(values) for values in frame.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
+
+
+def analyse(data: Dataset, out: Path) -> Section:
+    """Write `summary.csv` and `summary.md`.
+
+    Raises:
+        NotApplicable: The runs have no summary values.
+    """
+    table = summary_table(data)
+    if table.empty:
+        raise NotApplicable("no <phase>/L<level>/<metric> summary values in the runs")
+    hue = list(data.hue_axes)
+    wide = headline(table, hue)
+    out.mkdir(parents=True, exist_ok=True)
+    interval = ("mean ± half-width of the 95% t-interval over runs (seeds)"
+                if data.kind == "sweep" else "one run, so no interval over seeds")
+    if data.pooled_axes:
+        interval += f", pooled over {', '.join(data.pooled_axes)}"
+    markdown = out / "summary.md"
+    markdown.write_text(f"# {TITLE}\n\nLast episode of each phase; {interval}.\n\n"
+                        f"{to_markdown(wide)}", encoding="utf-8")
+    caption = (f"Each metric over the last episode of each phase, per level; {interval}. "
+               "summary.csv has every metric with its interval bounds; summary.md is this "
+               "table in Markdown.")
+    return write_section(out, NAME, TITLE, caption, None, table, display=wide, extra=(markdown,))
+
+
+if __name__ == "__main__":
+    from analysis.entry import standalone
+
+    raise SystemExit(standalone(analyse, NAME, __doc__))

@@ -1,0 +1,118 @@
+"""Missing or malformed input: one clear message naming the file and column, exit code 2."""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_analysis_fixtures import write_run, write_sweep
+
+from analysis.cli import main
+
+
+def failed(directory: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """Run the command line, expect exit code 2, and return the error message."""
+    assert main([str(directory)]) == 2
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
+    return lines[0]
+
+
+def test_missing_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    message = failed(tmp_path / "nope", capsys)
+    assert "not a directory" in message and "manifest.json" in message
+
+
+def test_directory_that_is_neither_run_nor_sweep(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "notes.txt").write_text("hello", encoding="utf-8")
+    message = failed(tmp_path, capsys)
+    assert "neither manifest.json nor sweep.parquet" in message
+
+
+def test_levels_missing_a_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = write_run(tmp_path / "run")
+    levels = pd.read_parquet(run / "levels.parquet").drop(columns=["generation"])
+    levels.to_parquet(run / "levels.parquet")
+    message = failed(run, capsys)
+    assert "levels.parquet" in message and "missing column(s) generation" in message
+    assert not (run / "figures").exists()
+
+
+def test_agents_missing_a_column(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = write_run(tmp_path / "run")
+    agents = pd.read_parquet(run / "agents.parquet").drop(columns=["align_parent_deploy"])
+    agents.to_parquet(run / "agents.parquet")
+    message = failed(run, capsys)
+    assert "agents.parquet" in message and "align_parent_deploy" in message
+
+
+def test_levels_missing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = write_run(tmp_path / "run")
+    (run / "levels.parquet").unlink()
+    message = failed(run, capsys)
+    assert "levels.parquet: missing" in message
+
+
+def test_parquet_that_is_not_parquet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = write_run(tmp_path / "run")
+    (run / "occupancy.parquet").write_text("x,y\n1,2\n", encoding="utf-8")
+    message = failed(run, capsys)
+    assert "occupancy.parquet: not a readable Parquet file" in message
+
+
+@pytest.mark.parametrize("manifest, expected", [
+    ("{not json", "not valid JSON"),
+    (json.dumps({"config": {}}), "key 'scenario' is missing"),
+    (json.dumps({"scenario": "maze-v1", "config": [1]}), "key 'config' is missing or not a dict"),
+])
+def test_malformed_manifest(tmp_path: Path, capsys: pytest.CaptureFixture[str], manifest: str,
+                            expected: str) -> None:
+    run = write_run(tmp_path / "run")
+    (run / "manifest.json").write_text(manifest, encoding="utf-8")
+    message = failed(run, capsys)
+    assert "manifest.json" in message and expected in message
+
+
+def test_malformed_lineage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = write_run(tmp_path / "run")
+    (run / "lineage.graphml").write_text("<graphml><oops", encoding="utf-8")
+    message = failed(run, capsys)
+    assert "lineage.graphml: not readable GraphML" in message
+
+
+def test_sweep_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sweep = write_sweep(tmp_path / "sweep", {"tool_policy": ["free", "forbid"]}, replicates=1)
+    table = pd.read_parquet(sweep / "sweep.parquet")
+    table.drop(columns=["status"]).to_parquet(sweep / "sweep.parquet")
+    assert "sweep.parquet: missing column(s) status" in failed(sweep, capsys)
+
+    table.assign(status="failed").to_parquet(sweep / "sweep.parquet")
+    assert "no run has status 'complete' (statuses: failed)" in failed(sweep, capsys)
+
+    table.to_parquet(sweep / "sweep.parquet")
+    (sweep / "runs" / "run-001" / "manifest.json").unlink()
+    message = failed(sweep, capsys)
+    assert "run-001" in message and "manifest.json: missing" in message
+
+    for item in (sweep / "runs" / "run-001").iterdir():
+        item.unlink()
+    (sweep / "runs" / "run-001").rmdir()
+    message = failed(sweep, capsys)
+    assert "sweep.parquet lists run 'run-001' as complete" in message
+
+
+def test_module_entry_point_exit_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["analysis", str(tmp_path / "nope")])
+    with pytest.raises(SystemExit) as exit_:
+        runpy.run_module("analysis", run_name="__main__", alter_sys=True)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err
