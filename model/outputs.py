@@ -66,6 +66,9 @@ def atomic_directory(out: Path) -> Iterator[Path]:
     except OSError as err:
         raise ConfigError(f"output directory '{out}' cannot be created: {err.strerror}") from None
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a run directory should not be
     try:
         yield tmp
         if out.exists():

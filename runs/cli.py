@@ -99,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", required=True, help="sweep directory to write")
     sweep.add_argument("--workers", type=int, help="local processes (default: all cores)")
     sweep.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://HOST:8786")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.set_defaults(func=_sweep)
 
     analyze = sub.add_parser("analyze", help="figures and tables from a run or sweep directory")

@@ -1,0 +1,155 @@
+"""``matryoshka sweep``: run an experiment file's grid x seeds, resumably, on any backend.
+
+The sweep expands and validates the experiment, opens the sweep directory (refusing another
+experiment's), runs only the runs without a complete directory, writes each one as it finishes,
+and rebuilds ``sweep.parquet`` at the end. Rerunning the same command after an interruption
+finishes the rest; the same experiment gives the same per-run outputs on any backend.
+
+Core Objects: run_sweep, SweepResult, cmd_sweep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from runs import backends, experiment
+from runs.backends import RunTask
+from runs.store import SweepDir
+
+EXIT_FAILED_RUNS = 1
+EXIT_INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """How a sweep ended.
+
+    Attributes:
+        total: Runs in the experiment.
+        skipped: Runs already complete before this sweep started (resumed).
+        complete: Runs complete now.
+        failed: Runs that raised (their errors are in ``sweep.parquet``).
+        table: The sweep table's path.
+    """
+
+    total: int
+    skipped: int
+    complete: int
+    failed: int
+    table: Path
+
+
+class SweepInterrupted(Exception):
+    """The sweep stopped before every run finished; rerunning it resumes.
+
+    Attributes:
+        complete: Runs complete so far.
+        total: Runs in the experiment.
+    """
+
+    def __init__(self, message: str, complete: int, total: int):
+        super().__init__(message)
+        self.complete = complete
+        self.total = total
+
+
+def run_sweep(
+    path: str | Path,
+    out: str | Path,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+) -> SweepResult:
+    """Run (or resume) an experiment into a sweep directory.
+
+    Args:
+        path: The experiment TOML file.
+        out: The sweep directory.
+        workers: Local processes (default: all cores; 1 runs in this process).
+        scheduler: A Dask scheduler address; the runs go to that cluster instead.
+        progress: Show a progress bar and a line per failed run.
+
+    Returns:
+        The counts of runs and the path of ``sweep.parquet``.
+
+    Raises:
+        ConfigError: Bad experiment, options, or sweep directory.
+        SweepInterrupted: Interrupted (Ctrl-C) or lost its local workers part-way.
+    """
+    exp = experiment.load(path)
+    specs = exp.runs()
+    backend = backends.choose(workers, scheduler)
+    with backend:
+        store = SweepDir(out, exp, source=str(path))
+        try:
+            todo = [spec for spec in specs if not store.is_complete(spec.run_id)]
+            skipped = len(specs) - len(todo)
+            scratch = str(store.scratch) if backend.local else None
+            tasks = (RunTask(s.run_id, exp.scenario, s.params, s.seed, scratch) for s in todo)
+            if progress:
+                resumed = f", {skipped} already complete" if skipped else ""
+                print(f"sweep '{exp.name}': {len(specs)} runs{resumed}; running {len(todo)} on "
+                      f"{backend.describe()} -> {out}", file=sys.stderr)  # fmt: skip
+            failed = _execute(backend, tasks, store, len(specs), skipped, progress)
+            table = store.write_table(specs)
+        finally:
+            store.close()
+    return SweepResult(len(specs), skipped, len(specs) - failed, failed, table)
+
+
+def _execute(
+    backend: backends.Backend,
+    tasks: Iterable[RunTask],
+    store: SweepDir,
+    total: int,
+    skipped: int,
+    progress: bool,
+) -> int:
+    """Run the tasks, store each result as it arrives; return how many failed."""
+    failed = done = 0
+    bar = tqdm(total=total, initial=skipped, unit="run", desc="runs", disable=not progress,
+               smoothing=0, dynamic_ncols=True)  # fmt: skip
+    bar.set_postfix(failed=0)
+    try:
+        for result in backend.results(tasks):
+            store.store(result)
+            done += 1
+            if result.error is not None:
+                failed += 1
+                bar.set_postfix(failed=failed, refresh=False)
+                if progress:
+                    bar.write(f"{result.run_id} failed: {result.error}", file=sys.stderr)
+            bar.update(1)
+    except (KeyboardInterrupt, BrokenProcessPool) as err:
+        why = "interrupted" if isinstance(err, KeyboardInterrupt) else "a worker process died"
+        complete = skipped + done - failed
+        raise SweepInterrupted(why, complete, total) from None
+    finally:
+        bar.close()
+    return failed
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """The ``sweep`` subcommand: 0 if every run completed, 1 if any failed, 130 if interrupted."""
+    try:
+        result = run_sweep(args.experiment, args.out, workers=args.workers, scheduler=args.scheduler,
+                           progress=not getattr(args, "quiet", False))  # fmt: skip
+    except SweepInterrupted as stop:
+        print(f"{stop}: {stop.complete} of {stop.total} runs complete in {args.out}; "
+              "rerun the same command to finish the rest", file=sys.stderr)  # fmt: skip
+        return EXIT_INTERRUPTED
+    print(f"{result.complete} of {result.total} runs complete"
+          + (f" ({result.skipped} from an earlier sweep)" if result.skipped else "")
+          + f"; sweep table: {result.table}")  # fmt: skip
+    if result.failed:
+        print(f"{result.failed} of {result.total} runs failed: their errors are in the 'error' column of "
+              f"{result.table}; rerunning the same command retries them", file=sys.stderr)  # fmt: skip
+        return EXIT_FAILED_RUNS
+    return 0

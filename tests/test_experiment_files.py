@@ -1,0 +1,30 @@
+"""The experiments shipped in runs/: each says what it asks, validates, and its values build models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from model.model import MatryoshkaModel
+from runs.experiment import load
+
+SHIPPED = sorted((Path(__file__).parents[1] / "runs").glob("*.toml"))
+EXPECTED = {"default": 9, "competence": 27, "interventions": 30, "shift": 18, "evolution": 9, "approval": 18}
+
+
+def test_every_expected_experiment_is_shipped():
+    assert {p.stem for p in SHIPPED} == set(EXPECTED)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_shipped_experiment_is_valid_and_says_what_it_asks(path):
+    header = [line for line in path.read_text().splitlines()[:6] if line.startswith("#")]
+    assert any("Question:" in line for line in header), "a leading comment says what question it answers"
+    exp = load(path)
+    assert exp.name == path.stem
+    assert len(exp.runs()) == EXPECTED[path.stem]
+    # every swept value builds a model (checks the scenario accepts it; tiny, no steps)
+    for name, values in [*exp.sweep.items(), *(kv for g in exp.zip for kv in g.items())]:
+        for value in values:
+            MatryoshkaModel(exp.scenario, rng=0, **{**exp.params, name: value, "population": 10})

@@ -1,0 +1,181 @@
+"""Sweeps: identical runs on every backend, failed runs, resume, and refusing a wrong directory."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from model.params import ConfigError
+from runs.cli import main
+from runs.store import SweepDir
+from runs.sweep import run_sweep
+
+TINY = """
+name = "tiny"
+scenario = "maze-v1"
+[params]
+population = 20
+generations = 2
+episode_steps = 10
+deploy_episodes = 1
+[sweep]
+{axis}
+[seeds]
+count = {count}
+root = 11
+"""
+TABLES = ("levels", "agents", "occupancy")
+
+
+def write_experiment(tmp_path: Path, axis: str = 'tool_policy = ["free", "forbid"]', count: int = 2) -> Path:
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY.format(axis=axis, count=count))
+    return path
+
+
+def run_outputs(run: Path) -> dict:
+    manifest = json.loads((run / "manifest.json").read_text())
+    del manifest["started"], manifest["finished"]
+    return {"manifest": manifest, **{t: pd.read_parquet(run / f"{t}.parquet") for t in TABLES}}
+
+
+def assert_same_runs(a: Path, b: Path) -> None:
+    names = sorted(p.name for p in (a / "runs").iterdir())
+    assert names == sorted(p.name for p in (b / "runs").iterdir())
+    for name in names:
+        left, right = run_outputs(a / "runs" / name), run_outputs(b / "runs" / name)
+        assert left["manifest"] == right["manifest"], name
+        for table in TABLES:
+            pd.testing.assert_frame_equal(left[table], right[table], obj=f"{name}/{table}")
+    pd.testing.assert_frame_equal(pd.read_parquet(a / "sweep.parquet"), pd.read_parquet(b / "sweep.parquet"))
+
+
+def test_one_worker_two_workers_and_dask_give_identical_runs(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    exp = write_experiment(tmp_path)
+    serial = run_sweep(exp, tmp_path / "serial", workers=1, progress=False)
+    run_sweep(exp, tmp_path / "pool", workers=2, progress=False)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                                  host="127.0.0.1",
+                                  dashboard_address=None) as cluster:  # fmt: skip
+        run_sweep(exp, tmp_path / "dask", scheduler=cluster.scheduler_address, progress=False)
+    assert (serial.total, serial.complete, serial.failed) == (4, 4, 0)
+    assert_same_runs(tmp_path / "serial", tmp_path / "pool")
+    assert_same_runs(tmp_path / "serial", tmp_path / "dask")
+    # the replicates really differ, and the manifest records each run's spawned seed
+    runs = tmp_path / "serial" / "runs"
+    assert not run_outputs(runs / "r0000")["agents"].equals(run_outputs(runs / "r0001")["agents"])
+    assert run_outputs(runs / "r0001")["manifest"]["seed"] == {"entropy": 11, "spawn_key": [1]}
+
+
+def test_sweep_table_has_one_row_per_run(tmp_path):
+    run_sweep(write_experiment(tmp_path), tmp_path / "out", workers=1, progress=False)
+    table = pd.read_parquet(tmp_path / "out" / "sweep.parquet")
+    assert list(table.columns[:9]) == ["run_id", "replicate", "seed", "status", "error", "population",
+                                       "generations", "episode_steps", "deploy_episodes"]  # fmt: skip
+    assert list(table["run_id"]) == ["r0000", "r0001", "r0002", "r0003"]
+    assert list(table["tool_policy"]) == ["free", "free", "forbid", "forbid"]
+    assert list(table["seed"]) == ["11/0", "11/1"] * 2
+    assert set(table["status"]) == {"complete"} and table["error"].isna().all()
+    manifest = json.loads((tmp_path / "out" / "runs" / "r0002" / "manifest.json").read_text())
+    assert table.loc[2, "deploy/L1/reached_exit"] == manifest["summary"]["deploy/L1/reached_exit"]
+    effective = (tmp_path / "out" / "experiment.toml").read_text()
+    assert "root = 11" in effective and "count = 2" in effective
+
+
+def test_a_failing_run_is_recorded_and_the_others_complete(tmp_path, capsys):
+    exp = write_experiment(tmp_path, axis="width = [21, 12]", count=1)  # width 12 fails at model build
+    out = tmp_path / "out"
+    assert main(["sweep", str(exp), "--out", str(out), "--workers", "2", "--quiet"]) == 1
+    assert "1 of 2 runs failed" in capsys.readouterr().err
+    table = pd.read_parquet(out / "sweep.parquet").set_index("run_id")
+    assert table.loc["r0000", "status"] == "complete" and pd.isna(table.loc["r0000", "error"])
+    assert table.loc["r0001", "status"] == "failed"
+    assert table.loc["r0001", "error"].startswith("ConfigError: parameter 'width' = 12 is not allowed")
+    assert pd.isna(table.loc["r0001", "deploy/L1/reached_exit"])
+    assert not (out / "runs" / "r0001").exists()
+    assert "Traceback" in json.loads((out / "failed" / "r0001.json").read_text())["trace"]
+    # rerunning retries only the failed run
+    result = run_sweep(exp, out, workers=1, progress=False)
+    assert (result.skipped, result.failed) == (1, 1)
+    assert len(pd.read_parquet(out / "sweep.parquet")) == 2
+
+
+def test_resume_runs_only_what_is_missing_and_cleans_leftovers(tmp_path):
+    exp = write_experiment(tmp_path)
+    out = tmp_path / "out"
+    run_sweep(exp, out, workers=1, progress=False)
+    runs = out / "runs"
+    kept = (runs / "r0000" / "levels.parquet").stat().st_mtime_ns
+    before = run_outputs(runs / "r0003")
+    (runs / "r0003" / "manifest.json").unlink()  # as if killed before the rename: incomplete
+    (runs / ".r0001.abc123.tmp").mkdir()  # what a run killed mid-write leaves
+    (runs / ".r0001.abc123.tmp" / "levels.parquet").write_bytes(b"partial")
+    (out / ".sweep.parquet.99.tmp").write_bytes(b"partial")
+    (out / "failed").mkdir()
+    (out / "failed" / "r0000.json").write_text('{"error": "stale"}')  # r0000 is complete
+    result = run_sweep(exp, out, workers=2, progress=False)
+    assert (result.total, result.skipped, result.complete, result.failed) == (4, 3, 4, 0)
+    assert sorted(p.name for p in runs.iterdir()) == ["r0000", "r0001", "r0002", "r0003"]
+    assert not list(out.glob(".*.tmp")) and not list((out / "failed").iterdir())
+    assert (runs / "r0000" / "levels.parquet").stat().st_mtime_ns == kept
+    again = run_outputs(runs / "r0003")
+    pd.testing.assert_frame_equal(again["agents"], before["agents"])
+    assert len(pd.read_parquet(out / "sweep.parquet")) == 4
+
+
+def test_a_changed_experiment_is_refused(tmp_path, capsys):
+    exp = write_experiment(tmp_path, count=1)
+    out = tmp_path / "out"
+    run_sweep(exp, out, workers=1, progress=False)
+    changed = write_experiment(tmp_path, axis='tool_policy = ["free", "audit"]', count=1)
+    assert main(["sweep", str(changed), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "holds a different experiment (sweep differ" in err and "experiment.toml" in err
+    # the effective experiment it wrote resumes the sweep
+    assert run_sweep(out / "experiment.toml", out, workers=1, progress=False).skipped == 2
+
+
+def test_a_directory_that_is_not_a_sweep_is_refused(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match="exists and is not a sweep directory"):
+        run_sweep(write_experiment(tmp_path), tmp_path / "out", workers=1, progress=False)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["notes.txt"]
+
+
+def test_two_sweeps_cannot_share_a_directory(tmp_path):
+    from runs.experiment import load
+
+    exp = load(write_experiment(tmp_path))
+    first = SweepDir(tmp_path / "out", exp)
+    try:
+        with pytest.raises(ConfigError, match="in use by another sweep"):
+            SweepDir(tmp_path / "out", exp)
+    finally:
+        first.close()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--workers", "0"], "--workers 0 is not allowed: expected an integer >= 1"),
+        (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "--workers 2 with --scheduler is not"),
+    ],
+)
+def test_bad_options_exit_2(tmp_path, capsys, options, message):
+    code = main(["sweep", str(write_experiment(tmp_path)), "--out", str(tmp_path / "out"), *options])
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_scheduler_without_dask_says_how_to_install(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    exp = write_experiment(tmp_path)
+    assert main(["sweep", str(exp), "--out", str(tmp_path / "out"), "--scheduler", "tcp://h:8786"]) == 2
+    assert "pip install 'matryoshka[cluster]'" in capsys.readouterr().err
