@@ -4,8 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 OUT ?= out/default
+PORT ?= 8765
 
-.PHONY: run test bench viz lint clean
+.PHONY: run test bench viz clean
 
 $(STAMP): pyproject.toml
 	@py=""; for c in python3.12 python3.13 python3 python; do \
@@ -29,7 +30,7 @@ bench: $(STAMP)
 	$(PY) -m runs.bench
 
 viz: $(STAMP)
-	$(VENV)/bin/solara run app.py --host 127.0.0.1
+	$(VENV)/bin/solara run app.py --host 127.0.0.1 --port $(PORT)
 
 clean:
 	rm -rf $(VENV) out
