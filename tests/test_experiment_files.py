@@ -10,7 +10,7 @@ from model.model import MatryoshkaModel
 from runs.experiment import load
 
 SHIPPED = sorted((Path(__file__).parents[1] / "runs").glob("*.toml"))
-EXPECTED = {"default": 9, "competence": 27, "interventions": 30, "shift": 18, "evolution": 9, "approval": 18}
+EXPECTED = {"default": 18, "competence": 27, "interventions": 30, "shift": 18, "evolution": 9, "approval": 18}
 
 
 def test_every_expected_experiment_is_shipped():
