@@ -1,11 +1,15 @@
-"""Printing a run's summary for people: per level and phase, the numbers that matter first.
+"""Printing summaries for people: per level and phase, the numbers that matter first.
 
-Core Objects: print_summary.
+Core Objects: format_summary, print_summary, format_sweep_summary.
 """
 
 from __future__ import annotations
 
 import math
+
+import pandas as pd
+
+from model.params import PARAMS
 
 COLUMNS = ("population", "align_base_train", "align_base_deploy", "reached_exit", "reached_proxy")
 
@@ -28,3 +32,21 @@ def print_summary(summary: dict[str, float]) -> None:
     """Print ``format_summary`` (the last episode of each phase, means per level)."""
     print("summary (mean over the last episode of each phase):")
     print(format_summary(summary))
+
+
+def format_sweep_summary(table: pd.DataFrame) -> str:
+    """``format_summary`` of each condition of a sweep: the parameters that vary, means over seeds.
+
+    Args:
+        table: ``sweep.parquet`` as a DataFrame.
+    """
+    done = table[table["status"] == "complete"]
+    axes = [c for c in done.columns if c in PARAMS and done[c].nunique() > 1]
+    metrics = [c for c in done.columns if c.count("/") == 2]
+    blocks = []
+    for key, group in done.groupby(axes, sort=False) if axes else [((), done)]:
+        key = key if isinstance(key, tuple) else (key,)
+        title = ", ".join(f"{a}={v}" for a, v in zip(axes, key, strict=True)) or "all runs"
+        means = group[metrics].mean()
+        blocks.append(f"{title} ({len(group)} runs)\n" + format_summary(means.dropna().to_dict()))
+    return "\n\n".join(blocks)

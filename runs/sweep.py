@@ -17,10 +17,12 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 from tqdm.auto import tqdm
 
 from runs import backends, experiment
 from runs.backends import RunTask
+from runs.report import format_sweep_summary
 from runs.store import SweepDir
 
 EXIT_FAILED_RUNS = 1
@@ -145,6 +147,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"{stop}: {stop.complete} of {stop.total} runs complete in {args.out}; "
               "rerun the same command to finish the rest", file=sys.stderr)  # fmt: skip
         return EXIT_INTERRUPTED
+    if result.complete:
+        print("summary (mean over seeds of the last episode of each phase):")
+        print(format_sweep_summary(pd.read_parquet(result.table)) + "\n")
     print(f"{result.complete} of {result.total} runs complete"
           + (f" ({result.skipped} from an earlier sweep)" if result.skipped else "")
           + f"; sweep table: {result.table}")  # fmt: skip
