@@ -19,13 +19,11 @@ from mesa.datacollection import DataCollector
 from mesa.discrete_space import OrthogonalVonNeumannGrid
 from mesa.experimental.scenarios import Scenario
 
-from agents.genome import Genome, mutate, normalize
-from agents.organism import Organism
-from agents.planning import horizon, neighbourhoods, plan, shortest_paths, step_toward
-from agents.tool import Tool
+from agents.genome import mutate
+from agents.planning import neighbourhoods, plan, shortest_paths, step_toward
 from model import selection
 from model.delegation import acting_weights, build_tools, credit_chain, rows_of, update_trust
-from model.metrics import alignment, cosine
+from model.lifecycle import TRAIL, Lifecycle
 from model.params import ConfigError, validate
 from model.population import Population
 from model.recorder import ALIGN_COLUMNS, LEDGER_COLUMNS, PHASES, Recorder
@@ -33,10 +31,9 @@ from model.scenarios import get
 from model.world import World
 
 DEFAULT_SCENARIO = "maze-v1"
-TRAIL = 32  # cells of experience each agent remembers, for specifying tools
 
 
-class MatryoshkaModel(Model):
+class MatryoshkaModel(Lifecycle, Model):
     """Nested optimizers under natural selection, in a scenario's world.
 
     Args:
@@ -100,26 +97,6 @@ class MatryoshkaModel(Model):
     def _worlds(self) -> tuple[World, World]:
         return self.train_world, self.deploy_world
 
-    def _columns(self, k: int) -> dict[str, tuple[Any, tuple[int, ...], Any]]:
-        vec = (k,)
-        columns = {
-            "id": (np.int64, (), -1), "kind": (np.int8, (), 0), "level": (np.int64, (), 1),
-            "generation": (np.int64, (), 0), "parent": (np.int64, (), -1),
-            "builder": (np.int64, (), -1), "builder_slot": (np.int64, (), -1),
-            "birth_step": (np.int64, (), 0), "birth_phase": (np.int8, (), 0),
-            "pos": (np.int64, (), 0), "weights": (float, vec, 0.0), "parent_w": (float, vec, 0.0),
-            "power": (float, (), 0.0), "wisdom": (float, (), 0.0), "horizon": (np.int16, (), 1),
-            "energy": (float, (), 0.0), "fitness": (float, (), 0.0), "reward": (float, (), 0.0),
-            "reward_sum": (float, (), 0.0), "age": (np.int64, (), 0),
-            "deceptive": (bool, (), False), "scrapped": (bool, (), False),
-            "defected_step": (np.int64, (), -1), "trust": (float, (), 0.0),
-            "tool_slot": (np.int64, (), -1), "dependence": (float, (), 0.0),
-            "trail": (np.int64, (TRAIL,), -1),
-            **{name: (float, (), np.nan) for name in ALIGN_COLUMNS},
-        }  # fmt: skip
-        columns.update(self.preset.columns)
-        return columns
-
     def _tool_features(self) -> tuple[str, ...]:
         value = self.config["tool_features"]
         if not value:
@@ -133,109 +110,12 @@ class MatryoshkaModel(Model):
             )
         return names
 
-    def _first_genomes(self) -> list[Genome]:
-        n, cfg = self.config["population"], self.config
-        weights = normalize(self.preset.initial_weights(self.rng, n))
-        genes = np.clip(
-            self.rng.normal([cfg["power"], cfg["wisdom"]], cfg["gene_spread"], size=(n, 2)), 0, 1
-        )
-        perceives = self.preset.mask(self.preset.organism_features)
-        return [Genome(weights[i], perceives, *genes[i]) for i in range(n)]
-
     def set_world(self, world: World) -> None:
         """Make ``world`` the current world and show its features on the grid's property layers."""
         self.world = world
         for k, feature in enumerate(self.preset.features):
             self.grid._mesa_property_layers[feature].data = world.features[..., k]
         self.grid._mesa_property_layers["wall"].data = world.walls.astype(float)
-
-    # -- births and deaths (rare events: Python loops are fine here) ----------------------
-
-    def _spawn(self, genomes: list[Genome], parents: np.ndarray | None) -> np.ndarray:
-        """Create organisms with these genomes; ``parents`` are the parents' slots (or None)."""
-        n = len(genomes)
-        pop = self.pop
-        weights = np.array([g.effective_weights for g in genomes]).reshape(n, -1)
-        power = np.array([g.power for g in genomes])
-        values: dict[str, Any] = {
-            "kind": 0, "level": 1, "weights": weights, "power": power,
-            "wisdom": np.array([g.wisdom for g in genomes]),
-            "horizon": horizon(power, self.config["max_horizon"]),
-            "energy": self.config["initial_energy"], "birth_step": self.steps,
-            "birth_phase": PHASES.index(self.phase),
-            "pos": self.preset.start_cells(self, n, parents),
-        }  # fmt: skip
-        if parents is not None:
-            values.update(
-                parent=pop["id"][parents],
-                parent_w=pop["weights"][parents],
-                generation=pop["generation"][parents] + 1,
-            )
-        slots = pop.add(n, **values)
-        self.measure(slots, has_parent=parents is not None)
-        for slot, genome in zip(slots, genomes, strict=True):
-            parent = int(pop["parent"][slot])
-            agent = Organism(self, genome, int(slot), None if parent < 0 else parent,
-                             int(pop["generation"][slot]))  # fmt: skip
-            pop["id"][slot] = agent.unique_id
-            pop.agents[slot] = agent
-        return slots
-
-    def spawn_tool(self, genome: Genome, builder: int, deceptive: bool) -> int:
-        """Create a tool built by the agent in slot ``builder``; return the tool's slot.
-
-        The caller measures the new tool (``measure``), so that a step's tools are measured at once.
-        """
-        pop = self.pop
-        slot = int(pop.add(
-            1, kind=1, level=pop["level"][builder] + 1, weights=genome.effective_weights[None],
-            parent_w=pop["weights"][builder][None], power=genome.power, wisdom=genome.wisdom,
-            horizon=horizon(np.array([genome.power]), self.config["max_horizon"]),
-            energy=self.config["tool_energy"], birth_step=self.steps,
-            birth_phase=PHASES.index(self.phase), pos=pop["pos"][builder], builder=pop["id"][builder],
-            builder_slot=builder, generation=pop["generation"][builder], deceptive=deceptive,
-        )[0])  # fmt: skip
-        agent = Tool(self, genome, slot, int(pop["id"][builder]), int(pop["generation"][slot]), deceptive)
-        pop["id"][slot] = agent.unique_id
-        pop.agents[slot] = agent
-        pop["tool_slot"][builder] = slot
-        self.recorder.event(self.steps, "built", pop, slot, "deceptive" if deceptive else "")
-        return slot
-
-    def measure(self, slots: np.ndarray, has_parent: bool) -> None:
-        """Alignment metrics of newborn agents: their objectives never change afterwards."""
-        pop = self.pop
-        w = pop["weights"][slots]
-        for phase, phi in self.reference.items():
-            pop[f"align_base_{phase}"][slots] = alignment(w, self.base_weights, phi)
-            if has_parent:
-                pop[f"align_parent_{phase}"][slots] = alignment(w, pop["parent_w"][slots], phi)
-        pop["cos_base"][slots] = cosine(w, self.base_weights)
-        if has_parent:
-            pop["cos_parent"][slots] = cosine(w, pop["parent_w"][slots])
-
-    def retire(self, slots: np.ndarray) -> None:
-        """Remove agents: close their ledger rows, deregister them, free their slots.
-
-        Builders lose their tools' slots; tools whose builder is gone are removed too
-        (``orphan_tools = remove``) or kept without a builder (``keep``).
-        """
-        pop = self.pop
-        while len(slots):
-            self.recorder.close_rows({c: pop[c][slots].copy() for c in LEDGER_COLUMNS}, self.steps)
-            for agent in pop.agents[slots]:
-                agent.remove()
-            pop.remove(slots)
-            lost = np.isin(pop["tool_slot"], slots)
-            pop["tool_slot"][lost] = -1
-            pop["dependence"][lost] = 0.0
-            orphans = np.flatnonzero(pop.alive & np.isin(pop["builder_slot"], slots))
-            pop["builder_slot"][orphans] = -1
-            slots = orphans if self.config["orphan_tools"] == "remove" else orphans[:0]
-
-    def genome_of(self, slot: int) -> Genome:
-        """The genome of the agent in ``slot``."""
-        return self.pop.agents[slot].genome
 
     # -- the step ---------------------------------------------------------------------------
 
