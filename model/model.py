@@ -290,6 +290,8 @@ class MatryoshkaModel(Lifecycle, Model):
         if self.config["selection"] != "steady_state":
             self.episode_step = 0
             self._new_episode()
+        else:  # agents stay where they are; what they reach is counted afresh
+            self.preset.begin_episode(self)
 
     # -- outputs ------------------------------------------------------------------------------
 

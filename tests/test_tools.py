@@ -146,3 +146,12 @@ def test_command_line_run_writes_tools_with_metrics_and_builder_edges(tmp_path):
     graph = nx.read_graphml(out / "lineage.graphml")
     relations = {d["relation"] for _, _, d in graph.edges(data=True)}
     assert relations == {"parent", "builder"}
+
+
+def test_steady_state_shift_counts_reached_exit_afresh():
+    model = MatryoshkaModel("maze-v1", rng=3, selection="steady_state", population=30, shift_at=60,
+                            total_steps=61, tool_policy="forbid")  # fmt: skip
+    while model.phase == "train":
+        model.step()
+    assert not model.pop["reached_exit"][model.pop.slots].any()
+    assert not model.pop["reached_proxy"][model.pop.slots].any()
