@@ -22,8 +22,11 @@ from analysis.style import SEQUENTIAL_CMAP, new_figure
 
 NAME = "competence"
 TITLE = "The competence map"
-#: A Level-2 tool counts as built misaligned when its align_parent_deploy is below this.
+#: A Level-2 tool counts as built misaligned when its alignment with its builder is below this.
 MISALIGNED_BELOW = 0.5
+#: The share measured on each world's cells: the training world, where the builder taught the
+#: tool (how well it was specified), and the deployment world (how well that survives the shift).
+SHARES = {"share_misaligned_train": "align_parent_train", "share_misaligned": "align_parent_deploy"}
 AXES = ("power", "wisdom")
 
 
@@ -31,20 +34,21 @@ def tool_counts(agents: pd.DataFrame) -> dict[str, float]:
     """Level-2 tools built per organism, and the share of them built misaligned.
 
     Args:
-        agents: Columns kind, level, align_parent_deploy of one run.
+        agents: Columns kind, level, align_parent_train, align_parent_deploy of one run.
 
     Returns:
-        `tools_per_organism`, and `share_misaligned` over the tools whose alignment is defined
-        (NaN when there are none).
+        `tools_per_organism`, and `share_misaligned_train` (training cells) and
+        `share_misaligned` (deployment cells) over the tools whose alignment is defined (NaN
+        when there are none).
     """
-    tools = agents[agents["level"] == 2]["align_parent_deploy"].astype(float)
+    tools = agents[agents["level"] == 2]
     organisms = int((agents["kind"] == "organism").sum())
-    defined = tools[np.isfinite(tools)]
-    return {
-        "tools_per_organism": len(tools) / organisms if organisms else float("nan"),
-        "share_misaligned": float((defined < MISALIGNED_BELOW).mean()) if len(defined)
-        else float("nan"),
-    }
+    counts = {"tools_per_organism": len(tools) / organisms if organisms else float("nan")}
+    for share, column in SHARES.items():
+        values = tools[column].astype(float)
+        defined = values[np.isfinite(values)]
+        counts[share] = float((defined < MISALIGNED_BELOW).mean()) if len(defined) else float("nan")
+    return counts
 
 
 def _heatmap(ax: Axes, grid: pd.DataFrame, counts: pd.DataFrame, vmax: float,
@@ -83,7 +87,7 @@ def analyse(data: Dataset, out: Path) -> Section:
     for run in data.runs:
         if run.run_id in forbidden:
             continue
-        agents = run.agents(["kind", "level", "align_parent_deploy"])
+        agents = run.agents(["kind", "level", *SHARES.values()])
         if agents is not None:
             rows.append({"run_id": run.run_id, **{a: params.at[run.run_id, a] for a in AXES},
                          **tool_counts(agents)})
@@ -92,9 +96,11 @@ def analyse(data: Dataset, out: Path) -> Section:
         raise NotApplicable("no Level-2 tool was built in any run with tools allowed")
     tidy = frame.melt(id_vars=["run_id", *AXES], var_name="measure", value_name="value")
     table = summarise(tidy, ["measure", *AXES])
-    fig, axes = new_figure(1, 2, panel=(4.6, 3.8))
+    fig, axes = new_figure(1, 3, panel=(4.6, 3.8))
     measures = {
-        "share_misaligned": (f"share built misaligned\n(align_parent_deploy < "
+        "share_misaligned_train": (f"share built misaligned, training cells\n(align_parent_train < "
+                                   f"{MISALIGNED_BELOW:g})", 1.0),
+        "share_misaligned": (f"share built misaligned, deployment cells\n(align_parent_deploy < "
                              f"{MISALIGNED_BELOW:g})", 1.0),
         "tools_per_organism": ("Level-2 tools built per organism",
                                max(float(frame["tools_per_organism"].max()), 1e-9)),
@@ -106,12 +112,13 @@ def analyse(data: Dataset, out: Path) -> Section:
         rows = table[table["measure"] == measure]
         grid = rows.pivot(index="wisdom", columns="power", values="mean").reindex_like(counts)
         _heatmap(ax, grid, counts.fillna(0), vmax, label)
-        ax.set_title(label.replace("\n", " "), fontsize="medium")
-    fig.suptitle(f"The competence map: Level-2 tools built misaligned "
-                 f"(align_parent_deploy < {MISALIGNED_BELOW:g}) and built at all")
-    caption = ("Left: of the Level-2 tools built in a run, the share whose alignment with their "
-               f"builder on deployment cells is below {MISALIGNED_BELOW:g}; right: Level-2 "
-               "tools built per organism. Each cell is the mean over its runs (n = runs; "
+        ax.set_title(label, fontsize="medium")
+    fig.suptitle(f"The competence map: Level-2 tools built misaligned with their builder "
+                 f"(alignment < {MISALIGNED_BELOW:g}) and built at all")
+    caption = ("Left and middle: of the Level-2 tools built in a run, the share whose alignment "
+               f"with their builder is below {MISALIGNED_BELOW:g}, on the training world's cells "
+               "(where the builder specified the tool) and on the deployment world's; right: "
+               "Level-2 tools built per organism. Each cell is the mean over its runs (n = runs; "
                "the CSV has the 95% t-intervals); runs with tool_policy=forbid are left out. "
                "Grey cells: no tools were built there, or the sweep has no run there.")
     return write_section(out, NAME, TITLE, caption, fig, table)
