@@ -62,6 +62,7 @@ class MatryoshkaModel(Lifecycle, Model):
         self.phase = "train"
         self.generation = 0
         self.episode_step = 0
+        self.episode = 0  # episodes done by this generation
         self.deploy_episode = 0
         self.summary: dict[int, dict[str, float]] = {}
 
@@ -225,7 +226,10 @@ class MatryoshkaModel(Lifecycle, Model):
             if self.deploy_episode >= cfg["deploy_episodes"]:
                 self.running = False
                 return
+        elif self.episode + 1 < cfg["episodes_per_generation"]:
+            self.episode += 1  # the same organisms again; their fitness keeps adding up
         elif self.generation + 1 < cfg["generations"]:
+            self.episode = 0
             self._next_generation()
         elif cfg["deploy_episodes"] > 0:
             self.deploy()

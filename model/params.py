@@ -64,6 +64,9 @@ PARAMS: dict[str, Param] = {
     "population": Param(int, 200, "organisms per generation (initial count in steady_state)", 2, 100_000),
     "generations": Param(int, 20, "training generations (generational and neutral modes)", 1, 100_000),
     "episode_steps": Param(int, 40, "steps per episode (one generation's lifetime)", 1, 100_000),
+    "episodes_per_generation": Param(
+        int, 1, "training episodes each generation lives (fitness adds up over them)", 1, 1000
+    ),
     "deploy_episodes": Param(int, 2, "episodes in the deployment world after training", 0, 10_000),
     "shift_at": Param(int, 800, "steady_state: step at which the world switches to deployment", 1, 10**7),
     "total_steps": Param(int, 1200, "steady_state: steps in the whole run", 1, 10**7),

@@ -31,7 +31,8 @@ def expected_steps(config: dict[str, Any]) -> int:
     """How many steps a run with this configuration takes (for the progress bar)."""
     if config["selection"] == "steady_state":
         return config["total_steps"]
-    return config["episode_steps"] * (config["generations"] + config["deploy_episodes"])
+    training = config["generations"] * config["episodes_per_generation"]
+    return config["episode_steps"] * (training + config["deploy_episodes"])
 
 
 def run_simulation(
