@@ -132,6 +132,10 @@ class Lifecycle:
         if has_parent:
             pop["cos_parent"][slots] = cosine(w, pop["parent_w"][slots])
 
+    def close_rows(self, slots: np.ndarray, death_step: int | None) -> None:
+        """Copy these agents' ledger rows to the recorder (``death_step`` None: still alive)."""
+        self.recorder.close_rows({c: self.pop[c][slots].copy() for c in LEDGER_COLUMNS}, death_step)
+
     def retire(self, slots: np.ndarray) -> None:
         """Remove agents: close their ledger rows, deregister them, free their slots.
 
@@ -140,7 +144,7 @@ class Lifecycle:
         """
         pop = self.pop
         while len(slots):
-            self.recorder.close_rows({c: pop[c][slots].copy() for c in LEDGER_COLUMNS}, self.steps)
+            self.close_rows(slots, self.steps)
             for agent in pop.agents[slots]:
                 agent.remove()
             pop.remove(slots)

@@ -26,7 +26,7 @@ from model.delegation import acting_weights, build_tools, credit_chain, rows_of,
 from model.lifecycle import TRAIL, Lifecycle
 from model.params import ConfigError, validate
 from model.population import Population
-from model.recorder import ALIGN_COLUMNS, LEDGER_COLUMNS, PHASES, Recorder
+from model.recorder import ALIGN_COLUMNS, PHASES, Recorder
 from model.scenarios import get
 from model.world import World
 
@@ -72,7 +72,8 @@ class MatryoshkaModel(Lifecycle, Model):
         self.train_world = preset.world(config, "train", self.dist)
         self.deploy_world = preset.world(config, "deploy", self.dist)
         self.reference = {
-            phase: w.phi[w.open_cells] for phase, w in zip(PHASES, self._worlds(), strict=True)
+            phase: w.phi[w.open_cells]
+            for phase, w in zip(PHASES, (self.train_world, self.deploy_world), strict=True)
         }
         self.grid = OrthogonalVonNeumannGrid(
             walls.shape, torus=False, capacity=math.inf, random=self.random
@@ -90,13 +91,10 @@ class MatryoshkaModel(Lifecycle, Model):
         self._spawn(self._first_genomes(), parents=None)
         preset.begin_episode(self)
         self.datacollector = DataCollector(model_reporters=self._reporters())
-        self._record(births={})
+        self._record(events={})
         self.datacollector.collect(self)
 
     # -- set-up -----------------------------------------------------------------------------
-
-    def _worlds(self) -> tuple[World, World]:
-        return self.train_world, self.deploy_world
 
     def _tool_features(self) -> tuple[str, ...]:
         value = self.config["tool_features"]
@@ -122,8 +120,8 @@ class MatryoshkaModel(Lifecycle, Model):
 
     def step(self) -> None:
         """Advance the model by one step."""
-        births = self._act()
-        self._record(births)
+        events = self._act()
+        self._record(events)
         self.datacollector.collect(self)
         self._advance_episode()
 
@@ -182,7 +180,7 @@ class MatryoshkaModel(Lifecycle, Model):
         pop["fitness"][slots] += kept - cost
         pop["age"][slots] += 1
 
-    def _record(self, births: dict[str, np.ndarray]) -> None:
+    def _record(self, events: dict[str, np.ndarray]) -> None:
         pop = self.pop
         slots = pop.slots
         metrics = {
@@ -197,7 +195,7 @@ class MatryoshkaModel(Lifecycle, Model):
             **{name: v[slots] for name, v in self.preset.agent_metrics(self).items()},
         }
         self.summary = self.recorder.record_step(
-            self.steps, self._generation_now(slots), self.phase, pop["level"][slots], metrics, births
+            self.steps, self._generation_now(slots), self.phase, pop["level"][slots], metrics, events
         )
 
     def _generation_now(self, slots: np.ndarray) -> int:
@@ -268,8 +266,7 @@ class MatryoshkaModel(Lifecycle, Model):
     def _live_and_die(self) -> None:
         """Steady state: the rich breed, the exhausted and the old die."""
         pop, cfg = self.pop, self.config
-        slots = pop.slots
-        slots = slots[pop["level"][slots] == 1]
+        slots = pop.slots[pop["level"][pop.slots] == 1]
         dead = slots[(pop["energy"][slots] <= 0) | (pop["age"][slots] >= cfg["max_age"])]
         self.retire(dead)
         organisms = pop.slots[pop["level"][pop.slots] == 1]
@@ -301,9 +298,7 @@ class MatryoshkaModel(Lifecycle, Model):
 
     def finish(self) -> None:
         """Close the ledger rows of the agents still alive (call once, after the last step)."""
-        pop = self.pop
-        slots = pop.slots
-        self.recorder.close_rows({c: pop[c][slots].copy() for c in LEDGER_COLUMNS}, None)
+        self.close_rows(self.pop.slots, None)
 
     def _reporters(self) -> dict[str, Any]:
         """DataCollector reporters: population and mean metrics per level, read from the summary."""

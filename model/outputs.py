@@ -21,16 +21,6 @@ import pyarrow.parquet as pq
 
 from model.params import ConfigError
 
-RUN_FILES = (
-    "manifest.json",
-    "levels.parquet",
-    "agents.parquet",
-    "occupancy.parquet",
-    "events.parquet",
-    "lineage.graphml",
-    "phylogeny.csv",
-)
-
 
 def check_output(out: Path) -> None:
     """Refuse an output path that a run may not write, before any work is done.
