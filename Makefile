@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/matryoshka sweep runs/default.toml --out $(OUT)
+	$(VENV)/bin/matryoshka sweep default --out $(OUT)
 	$(VENV)/bin/matryoshka analyze $(OUT)
 
 test: $(STAMP)
@@ -27,10 +27,10 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
-	$(PY) -m runs.bench
+	$(PY) -m matryoshka.runs.bench
 
 viz: $(STAMP)
-	$(VENV)/bin/solara run app.py --host 127.0.0.1 --port $(PORT)
+	$(VENV)/bin/matryoshka viz --port $(PORT)
 
 clean:
 	rm -rf $(VENV) out

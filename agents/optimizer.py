@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 from mesa import Agent
 
-from agents.genome import Genome
+from matryoshka.agents.genome import Genome
 
 if TYPE_CHECKING:
-    from model.model import MatryoshkaModel
+    from matryoshka.model.model import MatryoshkaModel
 
 
 class Optimizer(Agent):

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.genome import normalize
-from model.metrics import alignment
+from matryoshka.agents.genome import normalize
+from matryoshka.model.metrics import alignment
 
 
 def sample_cells(

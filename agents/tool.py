@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agents.genome import Genome
-from agents.optimizer import Optimizer
+from matryoshka.agents.genome import Genome
+from matryoshka.agents.optimizer import Optimizer
 
 if TYPE_CHECKING:
-    from model.model import MatryoshkaModel
+    from matryoshka.model.model import MatryoshkaModel
 
 
 class Tool(Optimizer):

@@ -1,5 +1,5 @@
-"""`python -m analysis DIR [--out FIGDIR]`."""
+"""`python -m matryoshka.analysis DIR [--out FIGDIR]`."""
 
-from analysis.cli import main
+from matryoshka.analysis.cli import main
 
-raise SystemExit(main(prog="python -m analysis"))
+raise SystemExit(main(prog="python -m matryoshka.analysis"))

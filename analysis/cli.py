@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from analysis import (
+from matryoshka.analysis import (
     competence,
     drift,
     interventions,
@@ -18,9 +18,9 @@ from analysis import (
     telephone,
     wants,
 )
-from analysis.entry import parse_args, run_analyses
-from analysis.io import InputError, load
-from analysis.report import write_report
+from matryoshka.analysis.entry import parse_args, run_analyses
+from matryoshka.analysis.io import InputError, load
+from matryoshka.analysis.report import write_report
 
 #: The analyses, in report order.
 ANALYSES = (drift, telephone, wants, competence, interventions, shift, lineage, occupancy, tables)

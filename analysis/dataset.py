@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 if TYPE_CHECKING:
-    from analysis.io import Run
+    from matryoshka.analysis.io import Run
 
 #: Parameters whose values name the conditions compared in headline plots (colour / line style).
 HUE_AXES = ("selection", "tool_policy")

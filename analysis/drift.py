@@ -14,11 +14,11 @@ from pathlib import Path
 
 from matplotlib.ticker import MaxNLocator
 
-from analysis.dataset import Dataset
-from analysis.section import NotApplicable, Section, write_section
-from analysis.series import across_runs, endpoints, level_name, select, time_axis
-from analysis.stats import summarise
-from analysis.style import (
+from matryoshka.analysis.dataset import Dataset
+from matryoshka.analysis.section import NotApplicable, Section, write_section
+from matryoshka.analysis.series import across_runs, endpoints, level_name, select, time_axis
+from matryoshka.analysis.stats import summarise
+from matryoshka.analysis.style import (
     condition_handles,
     condition_styles,
     mark_empty,
@@ -82,6 +82,6 @@ def analyse(data: Dataset, out: Path) -> Section:
 
 
 if __name__ == "__main__":
-    from analysis.entry import standalone
+    from matryoshka.analysis.entry import standalone
 
     raise SystemExit(standalone(analyse, NAME, __doc__))

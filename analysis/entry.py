@@ -1,7 +1,7 @@
 """Running analyses from the command line: arguments, error handling and progress lines.
 
 Every analysis module ends with `raise SystemExit(standalone(analyse, NAME, __doc__))` so that
-`python -m analysis.<name> DIR` runs it alone.
+`python -m matryoshka.analysis.<name> DIR` runs it alone.
 
 Core objects: Analysis, Skipped, parse_args, run_analyses, standalone.
 """
@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis.dataset import Dataset
-from analysis.io import InputError, load
-from analysis.section import NotApplicable, Section
+from matryoshka.analysis.dataset import Dataset
+from matryoshka.analysis.io import InputError, load
+from matryoshka.analysis.section import NotApplicable, Section
 
 #: An analysis reads a dataset and writes its figure and table into a directory.
 Analysis = Callable[[Dataset, Path], Section]
@@ -67,7 +67,7 @@ def standalone(analyse: Analysis, name: str, doc: str | None,
     Returns:
         The exit code: 0 on success (also when the analysis does not apply), 2 on bad input.
     """
-    args = parse_args(argv, f"python -m analysis.{name}", (doc or name).splitlines()[0])
+    args = parse_args(argv, f"python -m matryoshka.analysis.{name}", (doc or name).splitlines()[0])
     try:
         data = load(args.dir)
         for note in data.notes:

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from analysis.dataset import VALUE_ORDER, Dataset
-from analysis.section import NotApplicable, Section, write_section
-from analysis.series import by_run, summary_column
-from analysis.stats import summarise
-from analysis.style import CYCLE, VALUE_COLOURS, new_figure
+from matryoshka.analysis.dataset import VALUE_ORDER, Dataset
+from matryoshka.analysis.section import NotApplicable, Section, write_section
+from matryoshka.analysis.series import by_run, summary_column
+from matryoshka.analysis.stats import summarise
+from matryoshka.analysis.style import CYCLE, VALUE_COLOURS, new_figure
 
 NAME = "interventions"
 TITLE = "Interventions: tool policy"
@@ -101,6 +101,6 @@ def analyse(data: Dataset, out: Path) -> Section:
 
 
 if __name__ == "__main__":
-    from analysis.entry import standalone
+    from matryoshka.analysis.entry import standalone
 
     raise SystemExit(standalone(analyse, NAME, __doc__))

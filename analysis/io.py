@@ -21,8 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analysis.dataset import Dataset
-from runs.summary import summarize
+from matryoshka.analysis.dataset import Dataset
+from matryoshka.runs.summary import summarize
 
 LEVELS_COLUMNS = ("step", "generation", "phase", "level", "metric", "mean", "std", "count")
 AGENTS_COLUMNS = ("id", "kind", "level", "generation", "parent", "builder",

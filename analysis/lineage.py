@@ -21,10 +21,10 @@ from matplotlib.colors import Normalize
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from analysis.dataset import Dataset
-from analysis.io import InputError
-from analysis.section import NotApplicable, Section, write_section
-from analysis.style import ALIGNMENT_CMAP, OKABE_ITO, new_figure
+from matryoshka.analysis.dataset import Dataset
+from matryoshka.analysis.io import InputError
+from matryoshka.analysis.section import NotApplicable, Section, write_section
+from matryoshka.analysis.style import ALIGNMENT_CMAP, OKABE_ITO, new_figure
 
 NAME = "lineage"
 TITLE = "Lineage"
@@ -170,6 +170,6 @@ def analyse(data: Dataset, out: Path) -> Section:
 
 
 if __name__ == "__main__":
-    from analysis.entry import standalone
+    from matryoshka.analysis.entry import standalone
 
     raise SystemExit(standalone(analyse, NAME, __doc__))

@@ -18,10 +18,10 @@ from matplotlib.colors import ListedColormap, LogNorm
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
-from analysis.dataset import Dataset
-from analysis.section import NotApplicable, Section, write_section
-from analysis.series import level_name
-from analysis.style import OKABE_ITO, SEQUENTIAL_CMAP, new_figure
+from matryoshka.analysis.dataset import Dataset
+from matryoshka.analysis.section import NotApplicable, Section, write_section
+from matryoshka.analysis.series import level_name
+from matryoshka.analysis.style import OKABE_ITO, SEQUENTIAL_CMAP, new_figure
 
 NAME = "occupancy"
 TITLE = "Maze occupancy"
@@ -118,6 +118,6 @@ def analyse(data: Dataset, out: Path) -> Section:
 
 
 if __name__ == "__main__":
-    from analysis.entry import standalone
+    from matryoshka.analysis.entry import standalone
 
     raise SystemExit(standalone(analyse, NAME, __doc__))

@@ -16,10 +16,10 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from analysis.dataset import VALUE_ORDER, Dataset
-from analysis.entry import Skipped
-from analysis.section import Section
-from analysis.style import DPI
+from matryoshka.analysis.dataset import VALUE_ORDER, Dataset
+from matryoshka.analysis.entry import Skipped
+from matryoshka.analysis.section import Section
+from matryoshka.analysis.style import DPI
 
 MAX_ROWS = 40
 CSS = """
@@ -123,6 +123,6 @@ def write_report(data: Dataset, out: Path, sections: Sequence[Section],
 
 
 if __name__ == "__main__":
-    from analysis.cli import main
+    from matryoshka.analysis.cli import main
 
-    raise SystemExit(main(prog="python -m analysis.report"))
+    raise SystemExit(main(prog="python -m matryoshka.analysis.report"))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis.style import save
+from matryoshka.analysis.style import save
 
 
 class NotApplicable(Exception):

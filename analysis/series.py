@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from analysis.stats import format_ci
+from matryoshka.analysis.stats import format_ci
 
 if TYPE_CHECKING:
-    from analysis.dataset import Dataset
+    from matryoshka.analysis.dataset import Dataset
 
 LEVEL_NAMES = {1: "organisms", 2: "tools", 3: "tools of tools"}
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from analysis.dataset import Dataset
-from analysis.section import NotApplicable, Section, write_section
-from analysis.series import by_run, select, summary_column
-from analysis.stats import summarise
-from analysis.style import condition_handles, condition_styles, new_figure, plot_band
+from matryoshka.analysis.dataset import Dataset
+from matryoshka.analysis.section import NotApplicable, Section, write_section
+from matryoshka.analysis.series import by_run, select, summary_column
+from matryoshka.analysis.stats import summarise
+from matryoshka.analysis.style import condition_handles, condition_styles, new_figure, plot_band
 
 NAME = "shift"
 TITLE = "Distribution shift"
@@ -65,6 +65,6 @@ def analyse(data: Dataset, out: Path) -> Section:
 
 
 if __name__ == "__main__":
-    from analysis.entry import standalone
+    from matryoshka.analysis.entry import standalone
 
     raise SystemExit(standalone(analyse, NAME, __doc__))

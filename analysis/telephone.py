@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.dataset import Dataset
-from analysis.section import NotApplicable, Section, write_section
-from analysis.series import by_run, select, summary_column
-from analysis.stats import summarise
-from analysis.style import VALUE_COLOURS, condition_label, new_figure, plot_band
+from matryoshka.analysis.dataset import Dataset
+from matryoshka.analysis.section import NotApplicable, Section, write_section
+from matryoshka.analysis.series import by_run, select, summary_column
+from matryoshka.analysis.stats import summarise
+from matryoshka.analysis.style import VALUE_COLOURS, condition_label, new_figure, plot_band
 
 NAME = "telephone"
 TITLE = "The telephone game: alignment by level"
@@ -88,6 +88,6 @@ def analyse(data: Dataset, out: Path) -> Section:
 
 
 if __name__ == "__main__":
-    from analysis.entry import standalone
+    from matryoshka.analysis.entry import standalone
 
     raise SystemExit(standalone(analyse, NAME, __doc__))

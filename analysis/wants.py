@@ -12,11 +12,11 @@ from pathlib import Path
 
 from matplotlib.ticker import MaxNLocator
 
-from analysis.dataset import Dataset
-from analysis.section import NotApplicable, Section, write_section
-from analysis.series import across_runs, endpoints, level_name, select, time_axis
-from analysis.stats import summarise
-from analysis.style import CYCLE, condition_label, mark_empty, new_figure, plot_band
+from matryoshka.analysis.dataset import Dataset
+from matryoshka.analysis.section import NotApplicable, Section, write_section
+from matryoshka.analysis.series import across_runs, endpoints, level_name, select, time_axis
+from matryoshka.analysis.stats import summarise
+from matryoshka.analysis.style import CYCLE, condition_label, mark_empty, new_figure, plot_band
 
 NAME = "wants"
 TITLE = "What each level wants"
@@ -73,6 +73,6 @@ def analyse(data: Dataset, out: Path) -> Section:
 
 
 if __name__ == "__main__":
-    from analysis.entry import standalone
+    from matryoshka.analysis.entry import standalone
 
     raise SystemExit(standalone(analyse, NAME, __doc__))

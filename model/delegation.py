@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents.genome import Genome
-from agents.specification import audit, specify
+from matryoshka.agents.genome import Genome
+from matryoshka.agents.specification import audit, specify
 
 if TYPE_CHECKING:
-    from model.model import MatryoshkaModel
+    from matryoshka.model.model import MatryoshkaModel
 
 
 def rows_of(capacity: int, slots: np.ndarray, refs: np.ndarray) -> np.ndarray:

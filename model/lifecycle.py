@@ -9,17 +9,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from agents.genome import Genome, normalize
-from agents.organism import Organism
-from agents.planning import horizon
-from agents.tool import Tool
-from model.metrics import alignment, cosine
-from model.recorder import ALIGN_COLUMNS, LEDGER_COLUMNS, PHASES
+from matryoshka.agents.genome import Genome, normalize
+from matryoshka.agents.organism import Organism
+from matryoshka.agents.planning import horizon
+from matryoshka.agents.tool import Tool
+from matryoshka.model.metrics import alignment, cosine
+from matryoshka.model.recorder import ALIGN_COLUMNS, LEDGER_COLUMNS, PHASES
 
 if TYPE_CHECKING:
-    from model.population import Population
-    from model.recorder import Recorder
-    from model.scenarios.base import Preset
+    from matryoshka.model.population import Population
+    from matryoshka.model.recorder import Recorder
+    from matryoshka.model.scenarios.base import Preset
 
 TRAIL = 32  # cells of experience each agent remembers, for specifying tools
 

@@ -19,16 +19,16 @@ from mesa.datacollection import DataCollector
 from mesa.discrete_space import OrthogonalVonNeumannGrid
 from mesa.experimental.scenarios import Scenario
 
-from agents.genome import mutate
-from agents.planning import neighbourhoods, plan, shortest_paths, step_toward
-from model import selection
-from model.delegation import acting_weights, build_tools, credit_chain, rows_of, update_trust
-from model.lifecycle import TRAIL, Lifecycle
-from model.params import ConfigError, validate
-from model.population import Population
-from model.recorder import ALIGN_COLUMNS, PHASES, Recorder
-from model.scenarios import get
-from model.world import World
+from matryoshka.agents.genome import mutate
+from matryoshka.agents.planning import neighbourhoods, plan, shortest_paths, step_toward
+from matryoshka.model import selection
+from matryoshka.model.delegation import acting_weights, build_tools, credit_chain, rows_of, update_trust
+from matryoshka.model.lifecycle import TRAIL, Lifecycle
+from matryoshka.model.params import ConfigError, validate
+from matryoshka.model.population import Population
+from matryoshka.model.recorder import ALIGN_COLUMNS, PHASES, Recorder
+from matryoshka.model.scenarios import get
+from matryoshka.model.world import World
 
 DEFAULT_SCENARIO = "maze-v1"
 

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from model.params import ConfigError
+from matryoshka.model.params import ConfigError
 
 
 def check_output(out: Path) -> None:

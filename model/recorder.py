@@ -12,8 +12,8 @@ from collections import defaultdict
 import numpy as np
 import pyarrow as pa
 
-from model.metrics import level_stats
-from model.population import Population
+from matryoshka.model.metrics import level_stats
+from matryoshka.model.population import Population
 
 PHASES = ("train", "deploy")
 ALIGN_COLUMNS = (

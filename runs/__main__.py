@@ -1,7 +1,7 @@
-"""``python -m runs``: the same command line as ``matryoshka``."""
+"""``python -m matryoshka.runs``: the same command line as ``matryoshka``."""
 
 import sys
 
-from runs.cli import main
+from matryoshka.runs.cli import main
 
 sys.exit(main())

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from model.params import ConfigError
+from matryoshka.model.params import ConfigError
 
 CLUSTER_HINT = "pip install 'matryoshka[cluster]'"
 
@@ -72,7 +72,7 @@ class RunResult:
 
 def execute(task: RunTask) -> RunResult:
     """Run one simulation into a scratch directory and return its files (or its error)."""
-    from runs.single import run_simulation  # imported in the worker, where the model runs
+    from matryoshka.runs.single import run_simulation  # imported in the worker, where the model runs
 
     if task.scratch:
         Path(task.scratch).mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """The benchmark: Matryoshka's vectorized step against a plain one-agent-at-a-time Mesa step.
 
-``make bench`` (``python -m runs.bench``) times the full ``MatryoshkaModel`` step on ``maze-v1`` at
+``make bench`` (``python -m matryoshka.runs.bench``) times the full ``MatryoshkaModel`` step on ``maze-v1`` at
 1,000 and 10,000 organisms (tools forbidden), then the same decision made the plain Mesa way, in
 the same process, and prints agent-steps per second for each and their ratio.
 
@@ -30,7 +30,7 @@ import numpy as np
 from mesa import Model
 from mesa.discrete_space import Cell, CellAgent, OrthogonalVonNeumannGrid
 
-from model.model import MatryoshkaModel
+from matryoshka.model.model import MatryoshkaModel
 
 # The order of agents.planning.neighbor_table (+x, -x, +y, -y): searching neighbours in this order
 # makes the plain search break ties between equally short paths the way the product does.
@@ -271,7 +271,9 @@ def compare(
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print agent-steps per second and the ratio for each size."""
-    parser = argparse.ArgumentParser(prog="python -m runs.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m matryoshka.runs.bench", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--organisms", type=int, nargs="+", default=[1_000, 10_000])
     parser.add_argument("--steps", type=int, default=40, help="Matryoshka steps to time")
     parser.add_argument("--plain-steps", type=int, help="plain steps to time (default: ~10,000 agent-steps)")

@@ -1,4 +1,4 @@
-"""The ``matryoshka`` command line: run, sweep, analyze.
+"""The ``matryoshka`` command line: run, sweep, analyze, experiments, params, viz.
 
 Bad input ends with one line on stderr naming the key, the value and what is allowed, and exit
 code 2; no traceback, no half-written output.
@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from model.params import PARAMS, ConfigError
-from model.scenarios import REGISTRY
-from runs.config import load_toml
+from matryoshka.model.params import PARAMS, ConfigError
+from matryoshka.model.scenarios import REGISTRY
+from matryoshka.runs.config import load_toml
 
 EXIT_BAD_INPUT = 2
 
@@ -64,8 +64,8 @@ def run_config(path: str) -> dict[str, Any]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one simulation and print its summary."""
-    from runs.report import print_summary
-    from runs.single import run_simulation
+    from matryoshka.runs.report import print_summary
+    from matryoshka.runs.single import run_simulation
 
     config = run_config(args.config) if args.config else {}
     params = {**config.get("params", {}), **parse_sets(args.set)}
@@ -79,9 +79,56 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_experiments(args: argparse.Namespace) -> int:
+    """List the shipped experiments with their one-line questions."""
+    from matryoshka.runs.experiment import question, shipped
+
+    found = shipped()
+    width = max(map(len, found))
+    for name, path in found.items():
+        print(f"{name:<{width}}  {question(path)}")
+    return 0
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    """Print every parameter with its default for a scenario, what is allowed, and what it means."""
+    from matryoshka.model.scenarios import get
+
+    preset = get(args.scenario)
+    defaults = {**{k: p.default for k, p in PARAMS.items()}, **preset.defaults}
+    rows = [(k, repr(defaults[k]), p.allowed(), p.doc) for k, p in PARAMS.items()]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    print(f"parameters of {preset.key} (name, default, allowed, meaning):")
+    for row in rows:
+        print("  " + "  ".join(f"{v:<{w}}" for v, w in zip(row, widths, strict=False)) + "  " + row[3])
+    return 0
+
+
+def cmd_viz(args: argparse.Namespace) -> int:
+    """Serve the browser view on 127.0.0.1 (in production mode: no file watching)."""
+    import subprocess
+
+    command = [sys.executable, "-m", "solara", "run", "matryoshka.runs.app", "--host", args.host,
+               "--port", str(args.port), "--production"]  # fmt: skip
+    try:
+        return subprocess.call(command)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("matryoshka")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = _Parser(prog="matryoshka", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"matryoshka {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="run one simulation and write its outputs")
@@ -95,7 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     sweep = sub.add_parser("sweep", help="run an experiment file: a grid of parameters x seeds")
-    sweep.add_argument("experiment", help="experiment TOML file, e.g. runs/default.toml")
+    sweep.add_argument("experiment", help="a shipped experiment's name (see 'matryoshka experiments') "
+                       "or an experiment TOML file")  # fmt: skip
     sweep.add_argument("--out", required=True, help="sweep directory to write")
     sweep.add_argument("--workers", type=int, help="local processes (default: all cores)")
     sweep.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://HOST:8786")
@@ -106,23 +154,35 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("directory", help="a run directory or a sweep directory")
     analyze.add_argument("--out", help="figure directory (default DIR/figures)")
     analyze.set_defaults(func=_analyze)
+
+    experiments = sub.add_parser("experiments", help="list the shipped experiments and their questions")
+    experiments.set_defaults(func=cmd_experiments)
+
+    params = sub.add_parser("params", help="every parameter: default, allowed values, meaning")
+    params.add_argument("--scenario", default="maze-v1", help=f"one of {', '.join(sorted(REGISTRY))}")
+    params.set_defaults(func=cmd_params)
+
+    viz = sub.add_parser("viz", help="serve the browser view")
+    viz.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    viz.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1: this machine only)")
+    viz.set_defaults(func=cmd_viz)
     return parser
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from runs.sweep import cmd_sweep
+    from matryoshka.runs.sweep import cmd_sweep
 
     return cmd_sweep(args)
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from analysis.cli import main as analyze_main
+    from matryoshka.analysis.cli import main as analyze_main
 
     return analyze_main([args.directory] + (["--out", args.out] if args.out else []))
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``matryoshka`` and ``python -m runs``."""
+    """Entry point of ``matryoshka`` and ``python -m matryoshka.runs``."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

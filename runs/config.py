@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from model.params import ConfigError
+from matryoshka.model.params import ConfigError
 
 
 def load_toml(path: str | Path) -> dict[str, Any]:

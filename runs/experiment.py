@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from model.params import PARAMS, ConfigError, unknown_key_error, validate
-from model.scenarios import get
-from runs.config import load_toml
-from runs.toml_writer import dumps
+from matryoshka.model.params import PARAMS, ConfigError, unknown_key_error, validate
+from matryoshka.model.scenarios import get
+from matryoshka.runs.config import load_toml
+from matryoshka.runs.toml_writer import dumps
 
 TOP_LEVEL = ("name", "description", "scenario", "params", "sweep", "zip", "seeds")
 SEED_KEYS = ("count", "list", "root")
@@ -128,13 +128,42 @@ class Experiment:
         return "\n".join(header) + "\n" + dumps(data)
 
 
+SHIPPED_DIR = Path(__file__).parent
+
+
+def shipped() -> dict[str, Path]:
+    """The experiments that come with the package, by name (the file's stem)."""
+    return {path.stem: path for path in sorted(SHIPPED_DIR.glob("*.toml"))}
+
+
+def resolve(name_or_path: str | Path) -> Path:
+    """Find an experiment: a path to a TOML file, or the name of a shipped experiment.
+
+    Raises:
+        ConfigError: Neither a file nor a shipped experiment's name (the closest name is suggested).
+    """
+    path = Path(name_or_path)
+    if path.exists() or path.suffix == ".toml" or len(path.parts) > 1:
+        return path
+    found = shipped()
+    if str(name_or_path) in found:
+        return found[str(name_or_path)]
+    raise unknown_key_error(str(name_or_path), list(found), what="experiment")
+
+
+def question(path: Path) -> str:
+    """An experiment file's one-line question: its ``description``."""
+    return str(load_toml(path).get("description", ""))
+
+
 def load(path: str | Path) -> Experiment:
-    """Read and validate an experiment file.
+    """Read and validate an experiment file, given by path or by a shipped experiment's name.
 
     Raises:
         ConfigError: The file is unreadable, or anything in it is not allowed.
     """
-    return parse(load_toml(path), source=str(path), default_name=Path(path).stem)
+    path = resolve(path)
+    return parse(load_toml(path), source=str(path), default_name=path.stem)
 
 
 def parse(data: dict[str, Any], source: str = "<experiment>", default_name: str = "experiment") -> Experiment:

@@ -9,7 +9,7 @@ import math
 
 import pandas as pd
 
-from model.params import PARAMS
+from matryoshka.model.params import PARAMS
 
 COLUMNS = ("population", "align_base_train", "align_base_deploy", "reached_exit", "reached_proxy")
 

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from model.model import MatryoshkaModel
-from model.outputs import check_output, write_run
-from runs.summary import summarize
+from matryoshka.model.model import MatryoshkaModel
+from matryoshka.model.outputs import check_output, write_run
+from matryoshka.runs.summary import summarize
 
 VERSIONED = ("matryoshka", "mesa", "numpy", "networkx", "pyarrow", "pandas")
 

@@ -28,11 +28,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from model.outputs import atomic_directory
-from model.params import ConfigError
-from runs.backends import RunResult
-from runs.config import load_toml
-from runs.experiment import Experiment, RunSpec, parse
+from matryoshka.model.outputs import atomic_directory
+from matryoshka.model.params import ConfigError
+from matryoshka.runs.backends import RunResult
+from matryoshka.runs.config import load_toml
+from matryoshka.runs.experiment import Experiment, RunSpec, parse
 
 try:  # advisory lock against two sweeps writing one directory (POSIX)
     import fcntl

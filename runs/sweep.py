@@ -20,10 +20,10 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from runs import backends, experiment
-from runs.backends import RunTask
-from runs.report import format_sweep_summary
-from runs.store import SweepDir
+from matryoshka.runs import backends, experiment
+from matryoshka.runs.backends import RunTask
+from matryoshka.runs.report import format_sweep_summary
+from matryoshka.runs.store import SweepDir
 
 EXIT_FAILED_RUNS = 1
 EXIT_INTERRUPTED = 130

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from test_analysis_fixtures import write_run, write_sweep
 
-from analysis.cli import main
+from matryoshka.analysis.cli import main
 
 
 def failed(directory: Path, capsys: pytest.CaptureFixture[str]) -> str:
@@ -112,7 +112,7 @@ def test_module_entry_point_exit_code(tmp_path: Path, monkeypatch: pytest.Monkey
                                      capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(sys, "argv", ["analysis", str(tmp_path / "nope")])
     with pytest.raises(SystemExit) as exit_:
-        runpy.run_module("analysis", run_name="__main__", alter_sys=True)
+        runpy.run_module("matryoshka.analysis", run_name="__main__", alter_sys=True)
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "Traceback" not in err

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from test_analysis_fixtures import write_run, write_sweep
 
-from analysis import (
+from matryoshka.analysis import (
     competence,
     drift,
     interventions,
@@ -22,10 +22,10 @@ from analysis import (
     tables,
     telephone,
 )
-from analysis.cli import main
-from analysis.entry import run_analyses
-from analysis.io import load
-from analysis.report import write_report
+from matryoshka.analysis.cli import main
+from matryoshka.analysis.entry import run_analyses
+from matryoshka.analysis.io import load
+from matryoshka.analysis.report import write_report
 
 FIGURES = ("drift", "telephone", "wants", "competence", "interventions", "shift", "lineage",
            "occupancy")
@@ -115,14 +115,14 @@ def test_run_without_tools_or_maze(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 # runpy warns that analysis.wants is already imported (by analysis.cli, above); harmless here.
-@pytest.mark.filterwarnings("ignore:'analysis.wants' found in sys.modules:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:'matryoshka.analysis.wants' found in sys.modules:RuntimeWarning")
 def test_out_option_and_single_analysis_module(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     run = write_run(tmp_path / "run")
     monkeypatch.setattr(sys, "argv", ["wants", str(run), "--out", str(tmp_path / "figs")])
     with pytest.raises(SystemExit) as exit_:
-        runpy.run_module("analysis.wants", run_name="__main__", alter_sys=True)
+        runpy.run_module("matryoshka.analysis.wants", run_name="__main__", alter_sys=True)
     assert exit_.value.code == 0
     assert (tmp_path / "figs" / "wants.png").stat().st_size > 0
     assert not (tmp_path / "figs" / "drift.png").exists()

@@ -199,7 +199,7 @@ def write_sweep(path: Path, grid: dict[str, list], replicates: int = 3,
 
 
 def test_fixture_run_follows_the_contract(tmp_path: Path) -> None:
-    from analysis.io import load
+    from matryoshka.analysis.io import load
 
     data = load(write_run(tmp_path / "run", tool_policy="free"))
     assert data.kind == "run"

@@ -10,13 +10,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import competence, drift, interventions, tables
-from analysis.cli import main
-from analysis.entry import run_analyses
-from analysis.io import load
-from analysis.report import write_report
+from matryoshka.analysis import competence, drift, interventions, tables
+from matryoshka.analysis.cli import main
+from matryoshka.analysis.entry import run_analyses
+from matryoshka.analysis.io import load
+from matryoshka.analysis.report import write_report
 
-pytest.importorskip("runs.cli", reason="the simulator's command line is not installed")
+pytest.importorskip("matryoshka.runs.cli", reason="the simulator's command line is not installed")
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ("--set", "generations=2", "--set", "population=20", "--set", "episode_steps=10")
@@ -37,7 +37,7 @@ count = 2
 
 def matryoshka(*args: str) -> None:
     """Run the simulator's command line; fail the test with its output if it fails."""
-    result = subprocess.run([sys.executable, "-m", "runs", *args], cwd=ROOT, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "matryoshka.runs", *args], cwd=ROOT, capture_output=True,
                             text=True, check=False, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
 

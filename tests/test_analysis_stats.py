@@ -17,11 +17,11 @@ from test_analysis_fixtures import (
     write_sweep,
 )
 
-from analysis import competence, drift, interventions, tables
-from analysis.io import load
-from analysis.series import across_runs, endpoints, per_generation, time_axis
-from analysis.stats import format_ci, mean_ci, summarise, t_quantile
-from analysis.style import OKABE_ITO, condition_styles
+from matryoshka.analysis import competence, drift, interventions, tables
+from matryoshka.analysis.io import load
+from matryoshka.analysis.series import across_runs, endpoints, per_generation, time_axis
+from matryoshka.analysis.stats import format_ci, mean_ci, summarise, t_quantile
+from matryoshka.analysis.style import OKABE_ITO, condition_styles
 
 T_975_2 = 4.302652729911275  # Student t, 97.5% quantile, 2 degrees of freedom (from tables)
 T_975_4 = 2.7764451051977987

@@ -17,9 +17,15 @@ from matplotlib import colormaps
 from matplotlib.colors import to_hex, to_rgb
 from mesa.visualization.solara_viz import _build_model_init_kwargs
 
-import app
-from agents.portrayal import UNDEFINED_COLOR, WALL_STYLE, agent_portrayal, alignment_color, world_svg
-from model.params import ConfigError
+from matryoshka.agents.portrayal import (
+    UNDEFINED_COLOR,
+    WALL_STYLE,
+    agent_portrayal,
+    alignment_color,
+    world_svg,
+)
+from matryoshka.model.params import ConfigError
+from matryoshka.runs import app
 
 FEATURES = ("exit_signal", "landmark", "dist_origin")
 SVG = "{http://www.w3.org/2000/svg}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import mesa
 import pandas as pd
 
-from model.model import MatryoshkaModel
+from matryoshka.model.model import MatryoshkaModel
 
 
 def test_mesa_batch_run_runs_a_small_grid():

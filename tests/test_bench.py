@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.planning import horizon, plan, shortest_paths, step_toward
-from model.model import MatryoshkaModel
-from runs.bench import PlainModel, Timing, compare, main, time_matryoshka, time_plain
+from matryoshka.agents.planning import horizon, plan, shortest_paths, step_toward
+from matryoshka.model.model import MatryoshkaModel
+from matryoshka.runs.bench import PlainModel, Timing, compare, main, time_matryoshka, time_plain
 
 # The U of tests/test_planning.py: walls at (1, 0) and (1, 1); the best cell, 6, is behind them.
 U_WALLS = np.zeros((3, 3), dtype=bool)

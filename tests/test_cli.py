@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from runs.cli import EXIT_BAD_INPUT, main
+from matryoshka.runs.cli import EXIT_BAD_INPUT, main
 
 TINY = ["--set", "population=6", "--set", "generations=2", "--set", "episode_steps=3",
         "--set", "deploy_episodes=1", "--quiet"]  # fmt: skip
@@ -135,7 +135,7 @@ def test_config_file_and_set_combine_and_set_wins(tmp_path, capsys):
 
 
 def test_interrupted_run_writes_nothing(tmp_path, capsys, monkeypatch):
-    from model.model import MatryoshkaModel
+    from matryoshka.model.model import MatryoshkaModel
 
     def interrupt(self):
         raise KeyboardInterrupt
@@ -149,7 +149,7 @@ def test_interrupted_run_writes_nothing(tmp_path, capsys, monkeypatch):
 
 def test_failure_while_writing_leaves_no_half_written_directory(tmp_path, monkeypatch):
     import model.outputs
-    from runs.single import run_simulation
+    from matryoshka.runs.single import run_simulation
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
@@ -163,7 +163,8 @@ def test_failure_while_writing_leaves_no_half_written_directory(tmp_path, monkey
 
 def test_real_entry_point_bad_input_exit_code_and_no_traceback(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "runs", "run", "--out", str(tmp_path / "run"), "--set", "populaton=3"],
+        [sys.executable, "-m", "matryoshka.runs", "run", "--out", str(tmp_path / "run"),
+         "--set", "populaton=3"],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert done.returncode == EXIT_BAD_INPUT

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.model import MatryoshkaModel
-from model.scenarios import REGISTRY
-from runs.single import run_simulation
+from matryoshka.model.model import MatryoshkaModel
+from matryoshka.model.scenarios import REGISTRY
+from matryoshka.runs.single import run_simulation
 
 TINY = dict(population=24, generations=3, episode_steps=8, deploy_episodes=1, build_rate=0.2)
 

@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from model.model import MatryoshkaModel
-from runs.single import expected_steps
+from matryoshka.model.model import MatryoshkaModel
+from matryoshka.runs.single import expected_steps
 
 
 def test_each_generation_lives_its_episodes_and_the_run_has_the_expected_length():

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.model import MatryoshkaModel
-from runs.single import run_simulation
+from matryoshka.model.model import MatryoshkaModel
+from matryoshka.runs.single import run_simulation
 
 MAZE = dict(width=13, height=13, episode_steps=30)
 SEEDS = (1, 2, 3)

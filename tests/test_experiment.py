@@ -7,9 +7,9 @@ import tomllib
 import numpy as np
 import pytest
 
-from model.params import ConfigError
-from runs.experiment import parse
-from runs.toml_writer import dumps
+from matryoshka.model.params import ConfigError
+from matryoshka.runs.experiment import parse
+from matryoshka.runs.toml_writer import dumps
 
 BASE = {"name": "t", "scenario": "maze-v1", "params": {"population": 20}}
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from model.model import MatryoshkaModel
-from runs.experiment import load
+from matryoshka.model.model import MatryoshkaModel
+from matryoshka.runs.experiment import load
 
 SHIPPED = sorted((Path(__file__).parents[1] / "runs").glob("*.toml"))
 EXPECTED = {"default": 18, "competence": 27, "interventions": 30, "shift": 18, "evolution": 9, "approval": 18}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.genome import Genome, mutate, normalize
+from matryoshka.agents.genome import Genome, mutate, normalize
 
 
 def make_genome(**overrides) -> Genome:
@@ -93,7 +93,7 @@ def test_mutate_is_a_function_of_the_generator_state():
 
 
 def test_model_offspring_do_not_share_genomes_with_parents():
-    from model.model import MatryoshkaModel
+    from matryoshka.model.model import MatryoshkaModel
 
     model = MatryoshkaModel("maze-v1", rng=2, population=20, generations=3, episode_steps=5,
                             deploy_episodes=0, tool_policy="forbid")  # fmt: skip

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from model.metrics import alignment, cosine, level_stats
+from matryoshka.model.metrics import alignment, cosine, level_stats
 
 # Three reference cells, two features.
 PHI = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])

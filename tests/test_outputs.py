@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.model import MatryoshkaModel
-from runs.cli import main
+from matryoshka.model.model import MatryoshkaModel
+from matryoshka.runs.cli import main
 
 PARAMS = dict(population=12, generations=3, episode_steps=5, deploy_episodes=1, build_rate=0.3)
 LEVEL_COLUMNS = ["step", "generation", "phase", "level", "metric", "mean", "std", "count"]

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from model.model import MatryoshkaModel
-from model.params import PARAMS, ConfigError, Param, validate
-from model.scenarios import REGISTRY
+from matryoshka.model.model import MatryoshkaModel
+from matryoshka.model.params import PARAMS, ConfigError, Param, validate
+from matryoshka.model.scenarios import REGISTRY
 
 # The names the issue promises users; they must keep existing.
 USER_NAMES = ("population", "generations", "episode_steps", "deploy_episodes", "shift_at", "selection",
@@ -95,7 +95,7 @@ def test_allowed_describes_the_range_in_words():
 
 def test_boolean_parameters_take_true_and_false():
     spec = Param(bool, False, "a flag")
-    from model import params as module
+    from matryoshka.model import params as module
 
     assert module._coerce("flag", "True", spec) is True
     assert module._coerce("flag", False, spec) is False

@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.planning import UNREACHABLE, horizon, neighbor_table, plan, shortest_paths, step_toward
-from model.model import MatryoshkaModel
+from matryoshka.agents.planning import UNREACHABLE, horizon, neighbor_table, plan, shortest_paths, step_toward
+from matryoshka.model.model import MatryoshkaModel
 
 WALLS = np.zeros((3, 3), dtype=bool)
 WALLS[1, 0] = WALLS[1, 1] = True

@@ -3,8 +3,8 @@
 import re
 from pathlib import Path
 
-from model.params import PARAMS
-from model.scenarios import REGISTRY
+from matryoshka.model.params import PARAMS
+from matryoshka.model.scenarios import REGISTRY
 
 README = (Path(__file__).parents[1] / "README.md").read_text()
 

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from runs.report import format_summary, format_sweep_summary
+from matryoshka.runs.report import format_summary, format_sweep_summary
 
 
 def test_format_summary_orders_train_first_and_shows_known_values():

@@ -11,9 +11,9 @@ import warnings
 import numpy as np
 import pytest
 
-from model.model import MatryoshkaModel
-from model.params import ConfigError
-from model.scenarios import REGISTRY, get
+from matryoshka.model.model import MatryoshkaModel
+from matryoshka.model.params import ConfigError
+from matryoshka.model.scenarios import REGISTRY, get
 
 SELECTIONS = ("generational", "steady_state", "neutral")
 TINY = dict(population=20, generations=2, episode_steps=6, deploy_episodes=1, shift_at=6,
@@ -65,8 +65,8 @@ def test_scenarios_import_and_run_under_python_w_error():
     """Import-time warnings count too: run the registry in a fresh ``python -W error``."""
     code = textwrap.dedent(
         f"""
-        from model.model import MatryoshkaModel
-        from model.scenarios import REGISTRY
+        from matryoshka.model.model import MatryoshkaModel
+        from matryoshka.model.scenarios import REGISTRY
         for key in REGISTRY:
             for selection in {SELECTIONS!r}:
                 model = MatryoshkaModel(key, rng=2, selection=selection, **{TINY!r})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.selection import neutral, ready_to_breed, tournament
+from matryoshka.model.selection import neutral, ready_to_breed, tournament
 
 FITNESS = np.array([0.3, -1.0, 2.5, 0.7, 2.4])
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from agents.specification import audit, fit_weights, sample_cells, specify
-from model.metrics import alignment
+from matryoshka.agents.specification import audit, fit_weights, sample_cells, specify
+from matryoshka.model.metrics import alignment
 
 
 def grid_phi(n: int = 64, k: int = 3, seed: int = 0) -> np.ndarray:

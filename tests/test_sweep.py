@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from model.params import ConfigError
-from runs.cli import main
-from runs.store import SweepDir
-from runs.sweep import run_sweep
+from matryoshka.model.params import ConfigError
+from matryoshka.runs.cli import main
+from matryoshka.runs.store import SweepDir
+from matryoshka.runs.sweep import run_sweep
 
 TINY = """
 name = "tiny"
@@ -149,7 +149,7 @@ def test_a_directory_that_is_not_a_sweep_is_refused(tmp_path):
 
 
 def test_two_sweeps_cannot_share_a_directory(tmp_path):
-    from runs.experiment import load
+    from matryoshka.runs.experiment import load
 
     exp = load(write_experiment(tmp_path))
     first = SweepDir(tmp_path / "out", exp)

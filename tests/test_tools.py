@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agents.genome import Genome
-from model.delegation import acting_weights, credit_chain, update_trust
-from model.model import MatryoshkaModel
+from matryoshka.agents.genome import Genome
+from matryoshka.model.delegation import acting_weights, credit_chain, update_trust
+from matryoshka.model.model import MatryoshkaModel
 
 SMALL = {"population": 40, "generations": 3, "episode_steps": 20, "deploy_episodes": 1}
 
@@ -131,7 +131,7 @@ def test_determinism_with_tools_and_deception_on(scenario):
 def test_command_line_run_writes_tools_with_metrics_and_builder_edges(tmp_path):
     import networkx as nx
 
-    from runs.cli import main
+    from matryoshka.runs.cli import main
 
     out = tmp_path / "free"
     sets = ["population=30", "generations=2", "episode_steps=20", "build_rate=0.3", "power=0.9"]

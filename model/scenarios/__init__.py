@@ -5,8 +5,8 @@ Core Objects: REGISTRY, get, register.
 
 from __future__ import annotations
 
-from model.params import unknown_key_error
-from model.scenarios.base import Preset
+from matryoshka.model.params import unknown_key_error
+from matryoshka.model.scenarios.base import Preset
 
 REGISTRY: dict[str, type[Preset]] = {}
 
@@ -28,4 +28,4 @@ def get(key: str) -> Preset:
     return REGISTRY[key]()
 
 
-from model.scenarios import approval, evolution, maze  # noqa: E402, F401  (registers the presets)
+from matryoshka.model.scenarios import approval, evolution, maze  # noqa: E402, F401  (registers the presets)

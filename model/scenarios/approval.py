@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from agents.genome import normalize
-from model.scenarios import register
-from model.scenarios.base import Preset
-from model.world import World, bumps
+from matryoshka.agents.genome import normalize
+from matryoshka.model.scenarios import register
+from matryoshka.model.scenarios.base import Preset
+from matryoshka.model.world import World, bumps
 
 APPROVAL_BIAS = 1.0  # how much more a summarizer's approval weighs believability than it should
 

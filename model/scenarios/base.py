@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from agents.genome import normalize
-from model.world import World
+from matryoshka.agents.genome import normalize
+from matryoshka.model.world import World
 
 if TYPE_CHECKING:
-    from model.model import MatryoshkaModel
+    from matryoshka.model.model import MatryoshkaModel
 
 
 class Preset:

@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from model.scenarios import register
-from model.scenarios.base import Preset
-from model.world import World, bumps
+from matryoshka.model.scenarios import register
+from matryoshka.model.scenarios.base import Preset
+from matryoshka.model.world import World, bumps
 
 if TYPE_CHECKING:
-    from model.model import MatryoshkaModel
+    from matryoshka.model.model import MatryoshkaModel
 
 REGROWTH = 0.15  # share of the missing food that grows back each step
 

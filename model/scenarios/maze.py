@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from model.params import ConfigError
-from model.scenarios import register
-from model.scenarios.base import Preset
-from model.world import World, distance_map
+from matryoshka.model.params import ConfigError
+from matryoshka.model.scenarios import register
+from matryoshka.model.scenarios.base import Preset
+from matryoshka.model.world import World, distance_map
 
 if TYPE_CHECKING:
-    from model.model import MatryoshkaModel
+    from matryoshka.model.model import MatryoshkaModel
 
 TRAIN_EXIT = (10, 10)
 ORIGIN = (0, 0)
