@@ -145,8 +145,8 @@ class Lifecycle:
         pop = self.pop
         while len(slots):
             self.close_rows(slots, self.steps)
-            for agent in pop.agents[slots]:
-                agent.remove()
+            for slot in slots.tolist():
+                pop.agents[slot].remove()
             pop.remove(slots)
             lost = np.isin(pop["tool_slot"], slots)
             pop["tool_slot"][lost] = -1

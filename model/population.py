@@ -27,13 +27,15 @@ class Population:
         self.capacity = 0
         self.alive = np.zeros(0, dtype=bool)
         self.cols: dict[str, np.ndarray] = {}
-        self.agents = np.empty(0, dtype=object)
+        # A list, not an object array: agents refer back to the model, and the garbage collector
+        # sees reference cycles through lists but not through numpy arrays.
+        self.agents: list[Any] = []
         self._grow(max(capacity, 1))
 
     def _grow(self, capacity: int) -> None:
         extra = capacity - self.capacity
         self.alive = np.concatenate([self.alive, np.zeros(extra, dtype=bool)])
-        self.agents = np.concatenate([self.agents, np.empty(extra, dtype=object)])
+        self.agents.extend([None] * extra)
         for name, (dtype, shape, fill) in self._spec.items():
             new = np.full((extra, *shape), fill, dtype=dtype)
             self.cols[name] = np.concatenate([self.cols[name], new]) if name in self.cols else new
@@ -76,4 +78,5 @@ class Population:
     def remove(self, slots: np.ndarray) -> None:
         """Free the given slots."""
         self.alive[slots] = False
-        self.agents[slots] = None
+        for slot in np.asarray(slots).tolist():
+            self.agents[slot] = None
