@@ -1,6 +1,6 @@
 """Genomes: immutable objectives and competence genes, and the pure operators on them.
 
-Core Objects: Genome, normalize, mutate.
+Core Objects: Genome, MutationRates, normalize, mutate.
 """
 
 from __future__ import annotations
@@ -69,22 +69,45 @@ class Genome:
         return [(names[i], round(float(w[i]), 3)) for i in order if w[i] != 0]
 
 
-def mutate(rng: np.random.Generator, genome: Genome, rate: float) -> Genome:
+@dataclass(frozen=True)
+class MutationRates:
+    """The sd of the Gaussian noise mutation adds to each part of a genome (0 freezes that part).
+
+    Attributes:
+        weights: On every perceived objective weight.
+        power: On the power gene.
+        wisdom: On the wisdom gene.
+    """
+
+    weights: float
+    power: float
+    wisdom: float
+
+    @classmethod
+    def uniform(cls, rate: float) -> MutationRates:
+        """The same sd on every gene."""
+        return cls(rate, rate, rate)
+
+
+def mutate(rng: np.random.Generator, genome: Genome, rates: MutationRates) -> Genome:
     """Return a mutated copy of ``genome``; the parent is left untouched.
 
-    Gaussian noise with sd ``rate`` is added to the perceived weights (then renormalized) and to
-    the competence genes (then clipped to [0, 1]).
+    Gaussian noise is added to the perceived weights (then renormalized) and to the competence
+    genes (then clipped to [0, 1]), each with its own sd. The draws are the same whatever the
+    rates, so runs that differ only in a rate mutate with the same standard normals.
 
     Args:
         rng: The model's generator: the only source of randomness.
         genome: The parent's genome.
-        rate: Standard deviation of the noise.
+        rates: Standard deviation of the noise on each gene.
 
     Returns:
         A new Genome.
     """
     k = genome.weights.shape[0]
-    noise = rng.normal(0.0, rate, size=k + 2)
-    weights = normalize(np.where(genome.perceives, genome.weights + noise[:k], 0.0))
-    power, wisdom = np.clip([genome.power + noise[k], genome.wisdom + noise[k + 1]], 0.0, 1.0)
+    noise = rng.normal(0.0, 1.0, size=k + 2)
+    weights = normalize(np.where(genome.perceives, genome.weights + rates.weights * noise[:k], 0.0))
+    power, wisdom = np.clip(
+        [genome.power + rates.power * noise[k], genome.wisdom + rates.wisdom * noise[k + 1]], 0.0, 1.0
+    )
     return Genome(weights, genome.perceives, power, wisdom)

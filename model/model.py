@@ -19,7 +19,7 @@ from mesa.datacollection import DataCollector
 from mesa.discrete_space import OrthogonalVonNeumannGrid
 from mesa.experimental.scenarios import Scenario
 
-from matryoshka.agents.genome import mutate
+from matryoshka.agents.genome import MutationRates, mutate
 from matryoshka.agents.planning import neighbourhoods, plan, shortest_paths, step_toward
 from matryoshka.model import selection
 from matryoshka.model.delegation import acting_weights, build_tools, credit_chain, rows_of, update_trust
@@ -59,6 +59,9 @@ class MatryoshkaModel(Lifecycle, Model):
         self.preset = preset
         self.config = config
         self.tool_features = self._tool_features()
+        self.mutation_rates = MutationRates(
+            config["weight_mutation"], config["power_mutation"], config["wisdom_mutation"]
+        )
         self.phase = "train"
         self.generation = 0
         self.episode_step = 0
@@ -68,7 +71,8 @@ class MatryoshkaModel(Lifecycle, Model):
 
         walls = preset.walls(config)
         self.dist, self.next_hop = shortest_paths(walls)
-        self.near = [neighbourhoods(self.dist, h) for h in range(config["max_horizon"] + 1)]
+        reach = max(config["max_horizon"], config["deploy_horizon"])
+        self.near = [neighbourhoods(self.dist, h) for h in range(reach + 1)]
         self.train_world = preset.world(config, "train", self.dist)
         self.deploy_world = preset.world(config, "deploy", self.dist)
         self.reference = {
@@ -151,13 +155,20 @@ class MatryoshkaModel(Lifecycle, Model):
             pop["dependence"][slots], self.config["max_depth"],
         )  # fmt: skip
 
+    def planning_horizons(self, slots: np.ndarray) -> np.ndarray:
+        """Each agent's planning horizon now: its own, or ``deploy_horizon`` for all in deployment."""
+        own = self.pop["horizon"][slots]
+        fixed = self.config["deploy_horizon"]
+        return np.full_like(own, fixed) if self.phase == "deploy" and fixed > 0 else own
+
     def _plan_and_move(self, slots: np.ndarray) -> None:
         pop = self.pop
         pos = pop["pos"][slots]
         act = self.acting(slots)
         target = plan(
-            pos, act, pop["horizon"][slots], self.world.phi, self.dist, self.noise, self.rng, self.near
-        )
+            pos, act, self.planning_horizons(slots), self.world.phi, self.dist, self.noise, self.rng,
+            self.near,
+        )  # fmt: skip
         pos = step_toward(pos, target, self.next_hop)
         pop["pos"][slots] = pos
         pop["trail"][slots, pop["age"][slots] % TRAIL] = pos
@@ -258,7 +269,7 @@ class MatryoshkaModel(Lifecycle, Model):
         else:
             fitness = pop["fitness"][organisms]
             chosen = organisms[selection.tournament(self.rng, fitness, n, cfg["tournament_size"])]
-        genomes = [mutate(self.rng, self.genome_of(s), cfg["mutation_rate"]) for s in chosen]
+        genomes = [mutate(self.rng, self.genome_of(s), self.mutation_rates) for s in chosen]
         self.retire(pop.slots)
         self.generation += 1
         self._spawn(genomes, chosen)  # the retired parents' rows are still readable
@@ -274,7 +285,7 @@ class MatryoshkaModel(Lifecycle, Model):
         parents = organisms[selection.ready_to_breed(pop["energy"][organisms], cfg["birth_energy"], room)]
         if len(parents):
             pop["energy"][parents] /= 2
-            genomes = [mutate(self.rng, self.genome_of(s), cfg["mutation_rate"]) for s in parents]
+            genomes = [mutate(self.rng, self.genome_of(s), self.mutation_rates) for s in parents]
             children = self._spawn(genomes, parents)
             pop["energy"][children] = pop["energy"][parents]
 

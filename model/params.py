@@ -32,6 +32,9 @@ class Param:
         low: The smallest allowed value (numbers only).
         high: The largest allowed value (numbers only).
         choices: The allowed values (strings only).
+        inherits: For a default of None: the parameter whose value this one takes when neither
+            the scenario nor the user sets it (resolved by ``validate``). A default of None
+            without ``inherits`` means "unset": the parameter then has no effect.
     """
 
     kind: type
@@ -40,6 +43,13 @@ class Param:
     low: float | None = None
     high: float | None = None
     choices: tuple[str, ...] | None = None
+    inherits: str | None = None
+
+    def shown_default(self) -> str:
+        """The default as a reader should see it: a value, another parameter's name, or unset."""
+        if self.default is None:
+            return f"= {self.inherits}" if self.inherits else "unset"
+        return repr(self.default)
 
     def allowed(self) -> str:
         """Describe the allowed values in words."""
@@ -75,7 +85,18 @@ PARAMS: dict[str, Param] = {
         choices=("generational", "steady_state", "neutral"),
     ),
     "tournament_size": Param(int, 3, "organisms compared in each selection tournament", 1, 100),
-    "mutation_rate": Param(float, 0.1, "sd of Gaussian noise on weights and competence genes", 0, 5),
+    "mutation_rate": Param(
+        float, 0.1, "sd of Gaussian mutation noise on every gene (unless set per gene below)", 0, 5
+    ),
+    "weight_mutation": Param(
+        float, None, "sd of the mutation noise on objective weights", 0, 5, inherits="mutation_rate"
+    ),
+    "power_mutation": Param(
+        float, None, "sd of the mutation noise on power (0 freezes it)", 0, 5, inherits="mutation_rate"
+    ),
+    "wisdom_mutation": Param(
+        float, None, "sd of the mutation noise on wisdom (0 freezes it)", 0, 5, inherits="mutation_rate"
+    ),
     "max_population": Param(int, 2000, "steady_state: births stop at this many organisms", 2, 10**6),
     "birth_energy": Param(float, 12.0, "steady_state: energy at which an organism reproduces", 0, INF),
     "initial_energy": Param(float, 6.0, "energy an organism is born with", 0, INF),
@@ -84,7 +105,17 @@ PARAMS: dict[str, Param] = {
     "power": Param(float, 0.5, "initial mean of the power gene (planning horizon, building)", 0, 1),
     "wisdom": Param(float, 0.5, "initial mean of the wisdom gene (specifying, auditing tools)", 0, 1),
     "gene_spread": Param(float, 0.1, "sd of the initial power and wisdom genes", 0, 1),
+    "competence": Param(
+        float, None, "one axis for both genes: initial power mean = it, wisdom = it - wisdom_lag", 0, 1
+    ),
+    "wisdom_lag": Param(
+        float, 0.0, "with competence: how far the initial wisdom mean trails power (clipped to [0, 1])",
+        -1, 1,
+    ),
     "max_horizon": Param(int, 6, "planning horizon (steps) at power = 1", 1, 100),
+    "deploy_horizon": Param(
+        int, 0, "planning horizon of every agent in deployment (0: each agent's own)", 0, 100
+    ),
     # Costs and rewards
     "metabolism": Param(float, 0.05, "energy every agent spends each step", 0, INF),
     "power_cost": Param(float, 0.05, "energy per step per unit of power", 0, INF),
@@ -120,6 +151,8 @@ PARAMS: dict[str, Param] = {
 def _coerce(key: str, value: Any, spec: Param) -> Any:
     """Return ``value`` as the parameter's type, or raise ConfigError."""
     bad = ConfigError(f"parameter '{key}' = {value!r} is not allowed: expected {spec.allowed()}")
+    if value is None and spec.default is None:
+        return None
     if spec.kind is bool:
         if isinstance(value, bool):
             return value
@@ -175,8 +208,14 @@ def validate(params: Mapping[str, Any], base: Mapping[str, Any] | None = None) -
     Returns:
         The full effective configuration: every parameter, validated.
 
+    Unset parameters that inherit (``weight_mutation`` from ``mutation_rate``, ...) take that
+    parameter's value. ``competence``, when set, sets the initial means: ``power`` to it and
+    ``wisdom`` to it minus ``wisdom_lag``, clipped to [0, 1], over the scenario's values.
+
     Raises:
-        ConfigError: A name is unknown or a value is of the wrong type or out of range.
+        ConfigError: A name is unknown or a value is of the wrong type or out of range; the user
+            sets ``power`` or ``wisdom`` to something other than what ``competence`` gives them,
+            or ``wisdom_lag`` without ``competence``.
     """
     config = {k: p.default for k, p in PARAMS.items()}
     config.update(base or {})
@@ -184,4 +223,28 @@ def validate(params: Mapping[str, Any], base: Mapping[str, Any] | None = None) -
         if key not in PARAMS:
             raise unknown_key_error(key, list(PARAMS))
         config[key] = _coerce(key, value, PARAMS[key])
+    for key, spec in PARAMS.items():
+        if spec.inherits and config[key] is None:
+            config[key] = config[spec.inherits]
+    _apply_competence(config, params)
     return config
+
+
+def _apply_competence(config: dict[str, Any], given: Mapping[str, Any]) -> None:
+    """Set the initial power and wisdom means from ``competence`` (when set) and ``wisdom_lag``."""
+    competence, lag = config["competence"], config["wisdom_lag"]
+    if competence is None:
+        if lag != 0:
+            raise ConfigError(
+                f"parameter 'wisdom_lag' = {lag!r} is not allowed without 'competence': "
+                "set competence too, or set power and wisdom directly"
+            )
+        return
+    means = {"power": competence, "wisdom": round(min(max(competence - lag, 0.0), 1.0), 12)}
+    for key, value in means.items():
+        if key in given and config[key] != value:
+            raise ConfigError(
+                f"parameter '{key}' = {config[key]!r} is not allowed with 'competence' = {competence!r}"
+                f" and 'wisdom_lag' = {lag!r}: competence sets {key} to {value!r}; set one or the other"
+            )
+        config[key] = value

@@ -95,8 +95,8 @@ def cmd_params(args: argparse.Namespace) -> int:
     from matryoshka.model.scenarios import get
 
     preset = get(args.scenario)
-    defaults = {**{k: p.default for k, p in PARAMS.items()}, **preset.defaults}
-    rows = [(k, repr(defaults[k]), p.allowed(), p.doc) for k, p in PARAMS.items()]
+    rows = [(k, repr(preset.defaults[k]) if k in preset.defaults else p.shown_default(), p.allowed(), p.doc)
+            for k, p in PARAMS.items()]  # fmt: skip
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     print(f"parameters of {preset.key} (name, default, allowed, meaning):")
     for row in rows:

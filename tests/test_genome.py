@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matryoshka.agents.genome import Genome, mutate, normalize
+from matryoshka.agents.genome import Genome, MutationRates, mutate, normalize
 
 
 def make_genome(**overrides) -> Genome:
@@ -54,7 +54,7 @@ def test_mutate_keeps_unit_norm_genes_in_range_and_the_parent_untouched(rate):
     rng = np.random.default_rng(11)
     parent = make_genome()
     before = (parent.weights.copy(), parent.perceives.copy(), parent.power, parent.wisdom)
-    children = [mutate(rng, parent, rate) for _ in range(200)]
+    children = [mutate(rng, parent, MutationRates.uniform(rate)) for _ in range(200)]
     for child in children:
         assert child is not parent
         assert isinstance(child, Genome)
@@ -77,7 +77,7 @@ def test_mutate_keeps_unit_norm_genes_in_range_and_the_parent_untouched(rate):
 
 def test_mutate_at_rate_zero_copies_the_genome():
     parent = make_genome()
-    child = mutate(np.random.default_rng(0), parent, 0.0)
+    child = mutate(np.random.default_rng(0), parent, MutationRates.uniform(0.0))
     assert child is not parent
     assert np.allclose(child.weights, parent.weights)
     assert (child.power, child.wisdom) == (parent.power, parent.wisdom)
@@ -85,9 +85,9 @@ def test_mutate_at_rate_zero_copies_the_genome():
 
 def test_mutate_is_a_function_of_the_generator_state():
     parent = make_genome()
-    a = mutate(np.random.default_rng(4), parent, 0.2)
-    b = mutate(np.random.default_rng(4), parent, 0.2)
-    c = mutate(np.random.default_rng(5), parent, 0.2)
+    a = mutate(np.random.default_rng(4), parent, MutationRates.uniform(0.2))
+    b = mutate(np.random.default_rng(4), parent, MutationRates.uniform(0.2))
+    c = mutate(np.random.default_rng(5), parent, MutationRates.uniform(0.2))
     assert np.array_equal(a.weights, b.weights) and a.power == b.power
     assert not np.array_equal(a.weights, c.weights)
 
