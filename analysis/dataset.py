@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from matryoshka.model.contract import Metric
+
 if TYPE_CHECKING:
     from matryoshka.analysis.io import Run
 
@@ -58,6 +60,14 @@ class Dataset:
         """Whether the runs are of a maze scenario with a world layout in the manifest."""
         run = self.runs[0]
         return run.scenario.startswith("maze") and run.world is not None
+
+    @cached_property
+    def metrics(self) -> dict[str, Metric]:
+        """The metric registry of the runs (the union of what their manifests declare)."""
+        merged: dict[str, Metric] = {}
+        for run in self.runs:
+            merged.update(run.metrics)
+        return merged
 
     @property
     def features(self) -> list[str]:

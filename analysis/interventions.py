@@ -17,9 +17,10 @@ from matplotlib.lines import Line2D
 
 from matryoshka.analysis.dataset import VALUE_ORDER, Dataset
 from matryoshka.analysis.section import NotApplicable, Section, write_section
-from matryoshka.analysis.series import by_run, summary_column
+from matryoshka.analysis.series import by_run
 from matryoshka.analysis.stats import summarise
 from matryoshka.analysis.style import CYCLE, VALUE_COLOURS, new_figure
+from matryoshka.model.contract import summary_key
 
 NAME = "interventions"
 TITLE = "Interventions: tool policy"
@@ -40,7 +41,7 @@ PANELS = {
 
 def _tidy(data: Dataset) -> pd.DataFrame:
     """One row per run, panel and level."""
-    columns = {(panel, level): [summary_column(phase, level, metric) for phase, metric in cands]
+    columns = {(panel, level): [summary_key(phase, level, metric) for phase, metric in cands]
                for panel, (_, _, levels, cands) in PANELS.items() for level in levels}
     frame = by_run(data, columns).dropna(subset=["value"])
     keys = pd.DataFrame(frame["label"].tolist(), columns=["panel", "level"], index=frame.index)

@@ -2,8 +2,9 @@
 
 Analysis never imports the model; it reads the files a run or a sweep left behind and fails
 with one clear message (an `InputError`) before any figure is drawn when they do not match what
-it expects. The run summary is computed by the sweep runner's own `runs.summary.summarize`, so a
-lone run's numbers are the ones a sweep would have recorded.
+it expects. The output contract (`model.contract`) is the one thing it shares with the runs: the
+run summary is computed by the contract's `summarize` with the metric registry the run wrote into
+its manifest, so a lone run's numbers are the ones a sweep would have recorded.
 
 Core objects: InputError, Run, run_summary, load.
 """
@@ -22,14 +23,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from matryoshka.analysis.dataset import Dataset
-from matryoshka.runs.summary import summarize
+from matryoshka.model.contract import (
+    LEVELS_COLUMNS,
+    META_COLUMNS,
+    Metric,
+    metrics_from_manifest,
+    parse_summary_key,
+    summarize,
+)
 
-LEVELS_COLUMNS = ("step", "generation", "phase", "level", "metric", "mean", "std", "count")
 AGENTS_COLUMNS = ("id", "kind", "level", "generation", "parent", "builder",
                   "align_parent_deploy", "align_base_train")
 OCCUPANCY_COLUMNS = ("phase", "level", "x", "y", "visits")
 SWEEP_COLUMNS = ("run_id", "replicate", "status")
-META_COLUMNS = ("run_id", "replicate", "seed", "status", "error")
 EXPECTED = ("a run directory (manifest.json, levels.parquet) "
             "or a sweep directory (sweep.parquet, runs/<run_id>/)")
 
@@ -78,6 +84,10 @@ def _read_manifest(directory: Path) -> dict:
         if not isinstance(manifest.get(key), kind):
             raise InputError(f"{file}: key {key!r} is missing or not a {kind.__name__} "
                              f"(got {manifest.get(key)!r})")
+    try:
+        metrics_from_manifest(manifest)
+    except ValueError as exc:
+        raise InputError(f"{file}: {exc}") from None
     world = manifest.get("world")
     if isinstance(world, dict) and not all(isinstance(world.get(k), int) and world[k] > 0
                                            for k in ("width", "height")):
@@ -119,6 +129,11 @@ class Run:
     def scenario(self) -> str:
         """The scenario key, e.g. `maze-v1`."""
         return self.manifest["scenario"]
+
+    @cached_property
+    def metrics(self) -> dict[str, Metric]:
+        """The run's metric registry (from its manifest; older runs: the core metrics)."""
+        return metrics_from_manifest(self.manifest, self.manifest.get("features") or ())
 
     @property
     def world(self) -> dict | None:
@@ -189,7 +204,7 @@ def run_summary(run: Run) -> dict[str, float]:
     if not isinstance(window, int) or window < 1:
         raise InputError(f"{run.path / 'manifest.json'}: config key 'episode_steps' is "
                          f"{window!r}; expected a positive integer (the summary window)")
-    return summarize(run.levels, window)
+    return summarize(run.levels, window, run.metrics)
 
 
 def _load_lone_run(root: Path) -> Dataset:
@@ -220,7 +235,7 @@ def _load_sweep(root: Path) -> Dataset:
     computed = pd.DataFrame([run_summary(run) for run in runs], index=complete.index)
     extra = [c for c in computed.columns if c not in complete.columns]
     summary = pd.concat([complete, computed[extra]], axis=1)
-    params = tuple(c for c in table.columns if c not in META_COLUMNS and "/" not in c)
+    params = tuple(c for c in table.columns if c not in META_COLUMNS and not parse_summary_key(c))
     failed = len(table) - len(complete)
     notes = (f"{file}: {failed} of {len(table)} runs did not complete; "
              f"analysing the {len(complete)} complete ones",) if failed else ()

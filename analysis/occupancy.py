@@ -22,10 +22,10 @@ from matryoshka.analysis.dataset import Dataset
 from matryoshka.analysis.section import NotApplicable, Section, write_section
 from matryoshka.analysis.series import level_name
 from matryoshka.analysis.style import OKABE_ITO, SEQUENTIAL_CMAP, new_figure
+from matryoshka.model.contract import PHASE_NAMES
 
 NAME = "occupancy"
 TITLE = "Maze occupancy"
-PHASES = {"train": "training", "deploy": "deployment"}
 #: Manifest world key -> (marker, colour, legend label, marker size).
 #: The landmark is drawn first and largest: in the maze it sits on the training exit.
 MARKS = {"landmark": ("o", OKABE_ITO["orange"], "landmark", 15),
@@ -67,7 +67,7 @@ def analyse(data: Dataset, out: Path) -> Section:
     world = run.world or {}
     width, height = int(world["width"]), int(world["height"])  # checked when loading
     levels = sorted(visits["level"].unique())
-    phases = [p for p in PHASES if p in set(visits["phase"])]
+    phases = [p for p in PHASE_NAMES if p in set(visits["phase"])]
     grids = {(lv, ph): occupancy_grid(visits[(visits["level"] == lv) & (visits["phase"] == ph)],
                                       width, height) for lv in levels for ph in phases}
     positive = [g[g > 0] for g in grids.values() if (g > 0).any()]
@@ -91,7 +91,7 @@ def analyse(data: Dataset, out: Path) -> Section:
                 if world.get(key) is not None:
                     ax.plot(*world[key], marker=marker, color=colour, markersize=size,
                             markeredgecolor="white", linestyle="none")
-            ax.set_title(f"Level {level}: {level_name(level)}, {PHASES[phase]}",
+            ax.set_title(f"Level {level}: {level_name(level)}, {PHASE_NAMES[phase]}",
                          fontsize="medium")
             if i == len(levels) - 1:
                 ax.set_xlabel("x (cells)")

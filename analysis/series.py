@@ -1,7 +1,6 @@
 """Per-run numbers derived from `levels.parquet` and the run summaries, in tidy form.
 
-Core objects: per_generation, time_axis, summary_column, across_runs, by_run, select,
-endpoints.
+Core objects: per_generation, time_axis, across_runs, by_run, select, endpoints.
 """
 
 from __future__ import annotations
@@ -55,11 +54,6 @@ def time_axis(data: Dataset) -> str:
         if levels.loc[levels["phase"] == "train", "generation"].nunique() > 1:
             return "generation"
     return "step"
-
-
-def summary_column(phase: str, level: int, metric: str) -> str:
-    """The sweep summary column name, e.g. `deploy/L1/reached_exit`."""
-    return f"{phase}/L{int(level)}/{metric}"
 
 
 def across_runs(data: Dataset, phase: str, metrics: Iterable[str] | None = None,

@@ -14,9 +14,10 @@ from pathlib import Path
 
 from matryoshka.analysis.dataset import Dataset
 from matryoshka.analysis.section import NotApplicable, Section, write_section
-from matryoshka.analysis.series import by_run, select, summary_column
+from matryoshka.analysis.series import by_run, select
 from matryoshka.analysis.stats import summarise
 from matryoshka.analysis.style import condition_handles, condition_styles, new_figure, plot_band
+from matryoshka.model.contract import summary_key
 
 NAME = "shift"
 TITLE = "Distribution shift"
@@ -34,7 +35,7 @@ def analyse(data: Dataset, out: Path) -> Section:
     if AXIS not in data.axes:
         raise NotApplicable(f"needs a sweep with {AXIS} as an axis (axes here: "
                             f"{', '.join(data.axes) or 'none'})")
-    tidy = by_run(data, {m: [summary_column("deploy", 1, m)] for m in MEASURES})
+    tidy = by_run(data, {m: [summary_key("deploy", 1, m)] for m in MEASURES})
     tidy = tidy.rename(columns={"label": "measure"}).dropna(subset=["value"])
     if tidy.empty:
         raise NotApplicable("no deploy/L1/reached_exit values: the runs have no maze "

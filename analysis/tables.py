@@ -2,13 +2,15 @@
 
 Reads the per-run summary (the last episode of each phase: `sweep.parquet`'s summary columns,
 or the same computed from `levels.parquet`) and writes `summary.csv` (tidy, every metric) and
-`summary.md` (the headline metrics, one row per condition, phase and level).
+`summary.md` (the metrics the runs' registry marks as headline, one row per condition, phase
+and level).
 
-Core objects: KEY_METRICS, summary_table, to_markdown, analyse.
+Core objects: summary_table, headline, to_markdown, analyse.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -16,12 +18,10 @@ import pandas as pd
 from matryoshka.analysis.dataset import Dataset
 from matryoshka.analysis.section import NotApplicable, Section, write_section
 from matryoshka.analysis.stats import format_ci, summarise
+from matryoshka.model.contract import PHASES, parse_summary_key
 
 NAME = "summary"
 TITLE = "Summary per level and phase"
-KEY_METRICS = ("population", "base_return", "align_base_train", "align_base_deploy",
-               "align_parent_train", "align_parent_deploy", "reached_exit", "reached_proxy",
-               "built", "scrapped", "defected")
 
 
 def summary_table(data: Dataset) -> pd.DataFrame:
@@ -31,7 +31,7 @@ def summary_table(data: Dataset) -> pd.DataFrame:
         Columns <hue axes>, phase, level, metric, mean, ci_low, ci_high, n.
     """
     hue = list(data.hue_axes)
-    columns = [c for c in data.summary.columns if c.count("/") == 2]
+    columns = [c for c in data.summary.columns if parse_summary_key(c)]
     tidy = data.summary.melt(id_vars=["run_id", *hue], value_vars=columns, var_name="column",
                              value_name="value")
     parts = tidy["column"].str.split("/", expand=True)
@@ -40,17 +40,17 @@ def summary_table(data: Dataset) -> pd.DataFrame:
     return summarise(tidy, [*hue, "phase", "level", "metric"])
 
 
-def headline(table: pd.DataFrame, hue: list[str]) -> pd.DataFrame:
-    """The key metrics as one row per condition, phase and level, cells `mean ± half-width`."""
-    rows = table[table["metric"].isin(KEY_METRICS)].copy()
+def headline(table: pd.DataFrame, hue: list[str], metrics: Sequence[str]) -> pd.DataFrame:
+    """The given metrics as one row per condition, phase and level, cells `mean ± half-width`."""
+    rows = table[table["metric"].isin(metrics)].copy()
     rows["cell"] = [format_ci(m, lo, hi) for m, lo, hi in
                     zip(rows["mean"], rows["ci_low"], rows["ci_high"], strict=True)]
     wide = rows.pivot_table(index=[*hue, "phase", "level"], columns="metric", values="cell",
                             aggfunc="first", fill_value="")
-    order = [m for m in KEY_METRICS if m in wide.columns]
+    order = [m for m in metrics if m in wide.columns]
     wide = wide[order].reset_index()
     wide.columns.name = None
-    wide["order"] = wide["phase"].map({"train": 0, "deploy": 1}).fillna(2)
+    wide["order"] = wide["phase"].map({p: i for i, p in enumerate(PHASES)}).fillna(len(PHASES))
     return wide.sort_values([*hue, "order", "level"]).drop(columns="order")
 
 
@@ -74,7 +74,7 @@ def analyse(data: Dataset, out: Path) -> Section:
     if table.empty:
         raise NotApplicable("no <phase>/L<level>/<metric> summary values in the runs")
     hue = list(data.hue_axes)
-    wide = headline(table, hue)
+    wide = headline(table, hue, [name for name, m in data.metrics.items() if m.headline])
     out.mkdir(parents=True, exist_ok=True)
     interval = ("mean ± half-width of the 95% t-interval over runs (seeds)"
                 if data.kind == "sweep" else "one run, so no interval over seeds")

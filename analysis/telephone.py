@@ -16,9 +16,10 @@ import pandas as pd
 
 from matryoshka.analysis.dataset import Dataset
 from matryoshka.analysis.section import NotApplicable, Section, write_section
-from matryoshka.analysis.series import by_run, select, summary_column
+from matryoshka.analysis.series import by_run, select
 from matryoshka.analysis.stats import summarise
 from matryoshka.analysis.style import VALUE_COLOURS, condition_label, new_figure, plot_band
+from matryoshka.model.contract import summary_key
 
 NAME = "telephone"
 TITLE = "The telephone game: alignment by level"
@@ -33,7 +34,7 @@ def _tidy(data: Dataset) -> pd.DataFrame:
     columns = {}
     for level, measure, world in itertools.product(range(1, MAX_LEVEL + 1), MEASURES, WORLDS):
         phases = ("deploy", "train") if world == "deploy" else ("train",)
-        columns[(level, measure, world)] = [summary_column(phase, level, f"{measure}_{world}")
+        columns[(level, measure, world)] = [summary_key(phase, level, f"{measure}_{world}")
                                             for phase in phases]
     frame = by_run(data, columns)
     keys = pd.DataFrame(frame["label"].tolist(), columns=["level", "measure", "world"],

@@ -13,8 +13,9 @@ from matryoshka.agents.genome import Genome, normalize
 from matryoshka.agents.organism import Organism
 from matryoshka.agents.planning import horizon
 from matryoshka.agents.tool import Tool
+from matryoshka.model.contract import PHASES
 from matryoshka.model.metrics import alignment, cosine
-from matryoshka.model.recorder import ALIGN_COLUMNS, LEDGER_COLUMNS, PHASES
+from matryoshka.model.recorder import ALIGN_COLUMNS, LEDGER_COLUMNS
 
 if TYPE_CHECKING:
     from matryoshka.model.population import Population

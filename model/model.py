@@ -22,15 +22,14 @@ from mesa.experimental.scenarios import Scenario
 from matryoshka.agents.genome import MutationRates, mutate
 from matryoshka.agents.planning import neighbourhoods, plan, shortest_paths, step_toward
 from matryoshka.model import selection
+from matryoshka.model.contract import PHASES, WORLD_LEVEL
 from matryoshka.model.delegation import acting_weights, build_tools, credit_chain, rows_of, update_trust
 from matryoshka.model.lifecycle import TRAIL, Lifecycle
 from matryoshka.model.params import ConfigError, validate
 from matryoshka.model.population import Population
-from matryoshka.model.recorder import ALIGN_COLUMNS, PHASES, Recorder
-from matryoshka.model.scenarios import get
+from matryoshka.model.recorder import ALIGN_COLUMNS, Recorder
+from matryoshka.model.scenarios import DEFAULT_SCENARIO, get
 from matryoshka.model.world import World
-
-DEFAULT_SCENARIO = "maze-v1"
 
 
 class MatryoshkaModel(Lifecycle, Model):
@@ -91,7 +90,8 @@ class MatryoshkaModel(Lifecycle, Model):
         self.noise = np.asarray(preset.noise, dtype=float) * config["perception_noise"]
         self.base_weights = np.asarray(preset.base_weights, dtype=float)
         self.pop = Population(self._columns(k), capacity=config["population"])
-        self.recorder = Recorder(preset.features, walls.size, config["max_depth"])
+        self.metrics = preset.metric_registry()
+        self.recorder = Recorder(preset.features, walls.size, config["max_depth"], self.metrics)
         self._spawn(self._first_genomes(), parents=None)
         preset.begin_episode(self)
         self.datacollector = DataCollector(model_reporters=self._reporters())
@@ -312,14 +312,18 @@ class MatryoshkaModel(Lifecycle, Model):
         self.close_rows(self.pop.slots, None)
 
     def _reporters(self) -> dict[str, Any]:
-        """DataCollector reporters: population and mean metrics per level, read from the summary."""
-        names = ["population", "align_base_train", "align_base_deploy", "align_parent_train",
-                 "align_parent_deploy", "base_return", "trust", "dependence", "built", "scrapped",
-                 "defected", *(f"w_{f}" for f in self.preset.features)]  # fmt: skip
+        """DataCollector reporters of every registered metric, read from the live summary.
+
+        A per-level metric has one reporter per level (``population_L1``); a whole-world one, one.
+        """
         reporters: dict[str, Any] = {"phase": "phase", "generation": "generation"}
         for level in range(1, self.config["max_depth"] + 1):
-            for name in names:
-                reporters[f"{name}_L{level}"] = partial(summary_value, level=level, metric=name)
+            for m in self.metrics.values():
+                if m.per_level:
+                    reporters[f"{m.name}_L{level}"] = partial(summary_value, level=level, metric=m.name)
+        for m in self.metrics.values():
+            if not m.per_level:
+                reporters[m.name] = partial(summary_value, level=WORLD_LEVEL, metric=m.name)
         return reporters
 
 

@@ -1,6 +1,7 @@
 """What a run remembers: the per-level time series, the ledger of every agent, and occupancy.
 
-Rows are kept as column chunks (numpy arrays) and turned into tables only when written.
+Rows are kept as column chunks (numpy arrays) and turned into tables only when written. Only
+metrics of the run's registry (``model.contract``) are recorded.
 
 Core Objects: Recorder, LEDGER_COLUMNS.
 """
@@ -8,14 +9,15 @@ Core Objects: Recorder, LEDGER_COLUMNS.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 
 import numpy as np
 import pyarrow as pa
 
+from matryoshka.model.contract import LEVELS_COLUMNS, PHASES, WORLD_LEVEL, Metric
 from matryoshka.model.metrics import level_stats
 from matryoshka.model.population import Population
 
-PHASES = ("train", "deploy")
 ALIGN_COLUMNS = (
     "align_parent_train",
     "align_parent_deploy",
@@ -40,10 +42,14 @@ class Recorder:
         feature_names: The scenario's feature names (for the ``w_<feature>`` columns).
         n_cells: Number of grid cells (for occupancy).
         max_level: Deepest level that can occur.
+        metrics: The run's metric registry: the names that may be recorded.
     """
 
-    def __init__(self, feature_names: tuple[str, ...], n_cells: int, max_level: int) -> None:
+    def __init__(
+        self, feature_names: tuple[str, ...], n_cells: int, max_level: int, metrics: Mapping[str, Metric]
+    ) -> None:
         self.feature_names = feature_names
+        self.metrics = metrics
         self.n_levels = max_level + 1
         self._series: dict[str, list[np.ndarray]] = defaultdict(list)
         self._metric_names: list[str] = []
@@ -66,6 +72,7 @@ class Recorder:
         levels: np.ndarray,
         metrics: dict[str, np.ndarray],
         counts: dict[str, np.ndarray] | None = None,
+        world: dict[str, float] | None = None,
     ) -> dict[int, dict[str, float]]:
         """Aggregate per-agent metrics by level and append them to the time series.
 
@@ -76,11 +83,19 @@ class Recorder:
             levels: ``(N,)`` level of each live agent.
             metrics: Metric name to ``(N,)`` values (NaN where undefined).
             counts: Event name to ``(n_levels,)`` counts this step (built, scrapped, ...).
+            world: Whole-world metrics (``per_level=False``), recorded under level 0.
 
         Returns:
             Level to metric to mean, for the levels present (the live summary).
+
+        Raises:
+            ValueError: A metric is not in the run's registry.
         """
         names = ["population", *metrics]
+        world = world or {}
+        undeclared = set(names).union(counts or (), world).difference(self.metrics)
+        if undeclared:
+            raise ValueError(f"metrics {sorted(undeclared)} are not in the run's metric registry")
         values = np.column_stack([np.ones(len(levels)), *metrics.values()])
         mean, std, count = level_stats(levels, values.reshape(len(levels), -1), self.n_levels)
         present = count[:, 0] > 0
@@ -90,6 +105,10 @@ class Recorder:
         for name, per_level in (counts or {}).items():
             lv = np.flatnonzero(present | (per_level > 0))
             rows.append((lv, self._ids([name]).repeat(len(lv)), per_level[lv], 0.0 * lv, per_level[lv]))
+        if world:
+            values = np.array(list(world.values()), dtype=float)
+            lv = np.full(len(world), WORLD_LEVEL)
+            rows.append((lv, self._ids(list(world)), values, 0.0 * values, np.ones(len(world), np.int64)))
         lv, mi, mu, sd, n = (np.concatenate(parts) for parts in zip(*rows, strict=True))
         s = self._series
         s["step"].append(np.full(len(lv), step))
@@ -107,6 +126,8 @@ class Recorder:
         for name, per_level in (counts or {}).items():
             for level in summary:
                 summary[level][name] = float(per_level[level])
+        if world:
+            summary[WORLD_LEVEL] = {name: float(v) for name, v in world.items()}
         return summary
 
     def _ids(self, names: list[str]) -> np.ndarray:
@@ -139,7 +160,7 @@ class Recorder:
         """The tidy time series: step, generation, phase, level, metric, mean, std, count."""
         s = {k: np.concatenate(v) if v else np.zeros(0) for k, v in self._series.items()}
         if not s:
-            s = {k: np.zeros(0, dtype=int) for k in ("step", "generation", "phase", "level", "metric")}
+            s = {k: np.zeros(0, dtype=int) for k in LEVELS_COLUMNS[:5]}
             s.update(mean=np.zeros(0), std=np.zeros(0), count=np.zeros(0, dtype=int))
         return pa.table(
             {

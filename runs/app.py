@@ -28,13 +28,13 @@ from mesa.visualization import Slider, SolaraViz
 from mesa.visualization.utils import force_update, update_counter
 
 from matryoshka.agents.portrayal import world_svg
-from matryoshka.model.model import DEFAULT_SCENARIO, MatryoshkaModel
+from matryoshka.model.contract import PHASE_NAMES
+from matryoshka.model.model import MatryoshkaModel
 from matryoshka.model.params import PARAMS, ConfigError, validate
-from matryoshka.model.scenarios import REGISTRY, get
+from matryoshka.model.scenarios import DEFAULT_SCENARIO, REGISTRY, get
 
 TITLE = "Matryoshka: objective drift under delegation"
 DEFAULT_SEED = 42
-PHASE_NAMES = {"train": "training", "deploy": "deployment"}
 LEVEL_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02")
 FEATURE_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2")
 LEVEL_DASHES = ("solid", "dashed", "dotted")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from matryoshka.model.params import PARAMS, ConfigError
-from matryoshka.model.scenarios import REGISTRY
+from matryoshka.model.scenarios import DEFAULT_SCENARIO, REGISTRY
 from matryoshka.runs.config import load_toml
 
 EXIT_BAD_INPUT = 2
@@ -64,17 +64,18 @@ def run_config(path: str) -> dict[str, Any]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one simulation and print its summary."""
+    from matryoshka.model.scenarios import get
     from matryoshka.runs.report import print_summary
     from matryoshka.runs.single import run_simulation
 
     config = run_config(args.config) if args.config else {}
     params = {**config.get("params", {}), **parse_sets(args.set)}
-    scenario = args.scenario or config.get("scenario", "maze-v1")
+    scenario = args.scenario or config.get("scenario", DEFAULT_SCENARIO)
     seed = args.seed if args.seed is not None else config.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ConfigError(f"seed = {seed!r} is not allowed: expected a non-negative integer")
     summary = run_simulation(scenario, params, seed, Path(args.out), progress=not args.quiet)
-    print_summary(summary)
+    print_summary(summary, get(scenario).metric_registry())
     print(f"outputs: {args.out}")
     return 0
 
@@ -132,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="run one simulation and write its outputs")
-    run.add_argument("--scenario", help=f"one of {', '.join(sorted(REGISTRY))} (default maze-v1)")
+    run.add_argument("--scenario", help=f"one of {', '.join(sorted(REGISTRY))} (default {DEFAULT_SCENARIO})")
     run.add_argument("--seed", type=int, help="root seed (default 0)")
     run.add_argument("--out", required=True, help="run directory to write")
     run.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
@@ -159,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     experiments.set_defaults(func=cmd_experiments)
 
     params = sub.add_parser("params", help="every parameter: default, allowed values, meaning")
-    params.add_argument("--scenario", default="maze-v1", help=f"one of {', '.join(sorted(REGISTRY))}")
+    params.add_argument("--scenario", default=DEFAULT_SCENARIO, help=f"one of {', '.join(sorted(REGISTRY))}")
     params.set_defaults(func=cmd_params)
 
     viz = sub.add_parser("viz", help="serve the browser view")

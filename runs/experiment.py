@@ -22,13 +22,12 @@ from typing import Any
 import numpy as np
 
 from matryoshka.model.params import PARAMS, ConfigError, unknown_key_error, validate
-from matryoshka.model.scenarios import get
+from matryoshka.model.scenarios import DEFAULT_SCENARIO, get
 from matryoshka.runs.config import load_toml
 from matryoshka.runs.toml_writer import dumps
 
 TOP_LEVEL = ("name", "description", "scenario", "params", "sweep", "zip", "seeds")
 SEED_KEYS = ("count", "list", "root")
-DEFAULT_SCENARIO = "maze-v1"
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from matryoshka.model.contract import metrics_to_manifest, summarize
 from matryoshka.model.model import MatryoshkaModel
 from matryoshka.model.outputs import check_output, write_run
-from matryoshka.runs.summary import summarize
 
 VERSIONED = ("matryoshka", "mesa", "numpy", "networkx", "pyarrow", "pandas")
 
@@ -52,7 +52,7 @@ def run_simulation(
         progress: Show a progress bar.
 
     Returns:
-        The run's final summary (see ``runs.summary.summarize``).
+        The run's final summary (see ``model.contract.summarize``).
 
     Raises:
         ConfigError: Bad scenario, parameter, value or output path.
@@ -73,7 +73,7 @@ def run_simulation(
         "occupancy": model.recorder.occupancy_table(model.world.shape[1]),
         "events": model.recorder.events_table(),
     }
-    summary = summarize(tables["levels"].to_pandas(), model.config["episode_steps"])
+    summary = summarize(tables["levels"].to_pandas(), model.config["episode_steps"], model.metrics)
     manifest = {
         "scenario": scenario,
         "config": model.config,
@@ -85,6 +85,7 @@ def run_simulation(
         "steps": model.steps,
         "features": list(model.preset.features),
         "world": _world_record(model),
+        "metrics": metrics_to_manifest(model.metrics),
         "summary": summary,
     }
     write_run(Path(out), manifest, tables)

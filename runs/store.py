@@ -28,6 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from matryoshka.model.contract import META_COLUMNS
 from matryoshka.model.outputs import atomic_directory
 from matryoshka.model.params import ConfigError
 from matryoshka.runs.backends import RunResult
@@ -38,8 +39,6 @@ try:  # advisory lock against two sweeps writing one directory (POSIX)
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None
-
-META_COLUMNS = ("run_id", "replicate", "seed", "status", "error")
 
 
 class SweepDir:
@@ -157,14 +156,21 @@ class SweepDir:
     # -- the sweep table ----------------------------------------------------------------------
 
     def row(self, spec: RunSpec) -> dict[str, Any] | None:
-        """The sweep table's row of a run, or None if it has not finished."""
+        """The sweep table's row of a run, or None if it has not finished.
+
+        The row holds the ``META_COLUMNS``, the parameters, and (complete runs) the run's summary.
+        """
         params = {name: spec.params[name] for name in self.experiment.columns()}
-        row: dict[str, Any] = {"run_id": spec.run_id, "replicate": spec.replicate, "seed": spec.seed_label}
+
+        def meta(status: str, error: str | None) -> dict[str, Any]:
+            values = (spec.run_id, spec.replicate, spec.seed_label, status, error)
+            return dict(zip(META_COLUMNS, values, strict=True))
+
         if self.is_complete(spec.run_id):
             manifest = json.loads((self.runs / spec.run_id / "manifest.json").read_text())
-            return {**row, "status": "complete", "error": None, **params, **manifest.get("summary", {})}
+            return {**meta("complete", None), **params, **manifest.get("summary", {})}
         error = self.error(spec.run_id)
-        return None if error is None else {**row, "status": "failed", "error": error, **params}
+        return None if error is None else {**meta("failed", error), **params}
 
     def write_table(self, specs: list[RunSpec]) -> Path:
         """Write ``sweep.parquet`` (atomically) with one row per run in ``specs``.

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
+from matryoshka.model.scenarios import get
 from matryoshka.runs import backends, experiment
 from matryoshka.runs.backends import RunTask
 from matryoshka.runs.report import format_sweep_summary
@@ -34,6 +35,7 @@ class SweepResult:
     """How a sweep ended.
 
     Attributes:
+        scenario: The experiment's scenario key.
         total: Runs in the experiment.
         skipped: Runs already complete before this sweep started (resumed).
         complete: Runs complete now.
@@ -41,6 +43,7 @@ class SweepResult:
         table: The sweep table's path.
     """
 
+    scenario: str
     total: int
     skipped: int
     complete: int
@@ -103,7 +106,7 @@ def run_sweep(
             table = store.write_table(specs)
         finally:
             store.close()
-    return SweepResult(len(specs), skipped, len(specs) - failed, failed, table)
+    return SweepResult(exp.scenario, len(specs), skipped, len(specs) - failed, failed, table)
 
 
 def _execute(
@@ -149,7 +152,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     if result.complete:
         print("summary (mean over seeds of the last episode of each phase):")
-        print(format_sweep_summary(pd.read_parquet(result.table)) + "\n")
+        metrics = get(result.scenario).metric_registry()
+        print(format_sweep_summary(pd.read_parquet(result.table), metrics) + "\n")
     print(f"{result.complete} of {result.total} runs complete"
           + (f" ({result.skipped} from an earlier sweep)" if result.skipped else "")
           + f"; sweep table: {result.table}")  # fmt: skip

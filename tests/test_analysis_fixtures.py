@@ -17,6 +17,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from matryoshka.model.contract import (
+    CORE_METRICS,
+    PHASE_END,
+    Metric,
+    metric_registry,
+    metrics_to_manifest,
+    weight_metric,
+)
+
 FEATURES = ("exit_signal", "landmark", "dist_origin")
 GENERATIONS = 4
 STEPS_PER_GENERATION = 3
@@ -28,6 +37,10 @@ DEFAULTS = {"selection": "generational", "tool_policy": "free", "power": 0.5, "w
 COMMON = ("population", "energy", "power", "wisdom", "base_return", "align_parent_train",
           "align_parent_deploy", "align_base_train", "align_base_deploy", "cos_parent", "cos_base")
 TOOL_ONLY = ("built", "scrapped", "defected", "trust", "dependence")
+#: The registry the fixture's manifests declare: the core metrics, the weights, and the maze's own.
+METRICS = metrics_to_manifest(metric_registry(CORE_METRICS, map(weight_metric, FEATURES), (
+    Metric("reached_exit", "reached the exit", PHASE_END, share=True, headline=True),
+    Metric("reached_proxy", "reached the training exit", PHASE_END, share=True, headline=True))))
 HALF_WIDTH_3 = 4.302652729911275 * 0.01 / np.sqrt(3)  # t(0.975, 2) * sd / sqrt(n), sd = 0.01
 
 
@@ -154,6 +167,7 @@ def write_run(path: Path, seed: int = 0, replicate: int = 1, scenario: str = "ma
         "scenario": scenario, "config": p, "seed": {"entropy": seed, "spawn_key": [replicate]},
         "versions": {"matryoshka": "0.1.0"}, "started": "2025-01-01T00:00:00",
         "finished": "2025-01-01T00:00:05", "status": "complete", "features": list(FEATURES),
+        "metrics": METRICS,
         "world": {"width": WIDTH, "height": HEIGHT, "walls": WALLS, "exit_train": [5, 5],
                   "exit_deploy": [9, 1], "landmark": [5, 5]} if maze else None,
     }

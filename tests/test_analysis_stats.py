@@ -83,7 +83,10 @@ def test_per_generation_and_run_summary_on_hand_made_parquet(tmp_path: Path) -> 
         (4, 1, "deploy", 1, "base_return", 0.2, 0.0, 10),
         (5, 1, "deploy", 1, "base_return", 0.6, 0.0, 10),
     ]).to_parquet(tmp_path / "levels.parquet")
-    manifest = {"scenario": "maze-v1", "config": {"episode_steps": 2, "selection": "neutral"}}
+    metrics = {"align_base_train": {}, "base_return": {},
+               "reached_exit": {"summary": "phase_end", "share": True}}
+    manifest = {"scenario": "maze-v1", "config": {"episode_steps": 2, "selection": "neutral"},
+                "metrics": {name: {"doc": name, **fields} for name, fields in metrics.items()}}
     (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     data = load(tmp_path)
     series = per_generation(data.runs[0].levels, "train").set_index("generation")["value"]

@@ -1,6 +1,6 @@
 """The registry of named, versioned scenarios.
 
-Core Objects: REGISTRY, get, register.
+Core Objects: REGISTRY, DEFAULT_SCENARIO, get, register.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from matryoshka.model.params import unknown_key_error
 from matryoshka.model.scenarios.base import Preset
 
 REGISTRY: dict[str, type[Preset]] = {}
+DEFAULT_SCENARIO = "maze-v1"  # what runs, experiments and the browser view use when none is named
 
 
 def register[P: type[Preset]](cls: P) -> P:

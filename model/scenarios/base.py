@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from matryoshka.agents.genome import normalize
+from matryoshka.model.contract import CORE_METRICS, Metric, metric_registry, weight_metric
 from matryoshka.model.world import World
 
 if TYPE_CHECKING:
@@ -28,6 +29,8 @@ class Preset:
         tool_features: Features tools perceive (configs may change it).
         defaults: Parameter values this scenario uses instead of the global defaults.
         columns: Extra per-agent state columns the scenario keeps (name to dtype, shape, fill).
+        metrics: The scenario's own metrics (``agent_metrics`` computes them) and how each is
+            summarised.
     """
 
     key: ClassVar[str]
@@ -38,6 +41,11 @@ class Preset:
     tool_features: ClassVar[tuple[str, ...]]
     defaults: ClassVar[dict[str, Any]] = {}
     columns: ClassVar[dict[str, tuple[Any, tuple[int, ...], Any]]] = {}
+    metrics: ClassVar[tuple[Metric, ...]] = ()
+
+    def metric_registry(self) -> dict[str, Metric]:
+        """Every metric a run of this scenario records: the core ones, the weights, its own."""
+        return metric_registry(CORE_METRICS, map(weight_metric, self.features), self.metrics)
 
     def mask(self, names: tuple[str, ...]) -> np.ndarray:
         """A boolean mask over the features with the given names."""

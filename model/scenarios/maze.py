@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from matryoshka.model.contract import PHASE_END, Metric
 from matryoshka.model.params import ConfigError
 from matryoshka.model.scenarios import register
 from matryoshka.model.scenarios.base import Preset
@@ -46,6 +47,13 @@ class Maze(Preset):
     tool_features = ("exit_signal", "dist_origin")
     defaults = {"width": 21, "height": 21}
     columns = {"reached_exit": (bool, (), False), "reached_proxy": (bool, (), False)}
+    metrics = (
+        Metric("reached_exit", "share of agents that reached the exit so far this episode",
+               summary=PHASE_END, share=True, headline=True, printed=True),
+        Metric("reached_proxy", "share of agents that reached the training exit (10, 10) while the "
+               "exit is elsewhere, so far this episode", summary=PHASE_END, share=True, headline=True,
+               printed=True),
+    )  # fmt: skip
 
     def walls(self, config: dict[str, Any]) -> np.ndarray:
         """Three short wall segments that make the way to the exit a little winding."""
