@@ -30,6 +30,7 @@ from matryoshka.model.contract import (
     metrics_from_manifest,
     parse_summary_key,
     summarize,
+    summary_windows,
 )
 
 AGENTS_COLUMNS = ("id", "kind", "level", "generation", "parent", "builder",
@@ -204,7 +205,8 @@ def run_summary(run: Run) -> dict[str, float]:
     if not isinstance(window, int) or window < 1:
         raise InputError(f"{run.path / 'manifest.json'}: config key 'episode_steps' is "
                          f"{window!r}; expected a positive integer (the summary window)")
-    return summarize(run.levels, window, run.metrics)
+    windows = summary_windows({"deploy_episode_steps": 0, **run.manifest["config"]})
+    return summarize(run.levels, windows, run.metrics)
 
 
 def _load_lone_run(root: Path) -> Dataset:

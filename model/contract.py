@@ -9,7 +9,7 @@ registry (the core metrics, one ``w_<feature>`` per feature, and its scenario's 
 ``manifest.json``, and the analysis reads it back from there with ``metrics_from_manifest``.
 
 Core Objects: PHASES, META_COLUMNS, LEVELS_COLUMNS, Metric, CORE_METRICS, metric_registry,
-summary_key, parse_summary_key, summarize, metrics_from_manifest.
+summary_key, parse_summary_key, episode_length, summary_windows, summarize, metrics_from_manifest.
 """
 
 from __future__ import annotations
@@ -126,12 +126,30 @@ def parse_summary_key(key: str) -> tuple[str, int, str] | None:
     return (parts[0], int(level), parts[2]) if level.isdigit() else None
 
 
-def summarize(levels: pd.DataFrame, window: int, metrics: Mapping[str, Metric]) -> dict[str, float]:
+def episode_length(config: Mapping[str, Any], phase: str) -> int:
+    """Steps per episode in ``phase``: ``deploy_episode_steps`` if set in deployment, else ``episode_steps``.
+
+    It is also the window of the phase's summary (its last episode).
+    """
+    if phase == "deploy" and config.get("deploy_episode_steps", 0) > 0:
+        return int(config["deploy_episode_steps"])
+    return int(config["episode_steps"])
+
+
+def summary_windows(config: Mapping[str, Any]) -> dict[str, int]:
+    """Each phase's summary window: the length of its episodes (its last episode is summarised)."""
+    return {phase: episode_length(config, phase) for phase in PHASES}
+
+
+def summarize(
+    levels: pd.DataFrame, window: int | Mapping[str, int], metrics: Mapping[str, Metric]
+) -> dict[str, float]:
     """Summarise each phase of a run, per level, as the metric registry says.
 
     Args:
         levels: The tidy ``levels.parquet`` table.
-        window: How many final steps of a phase make its last episode.
+        window: How many final steps of a phase make its last episode, or that number per phase
+            (``summary_windows``).
         metrics: The run's metric registry; metrics without a ``summary`` are left out.
 
     Returns:
@@ -143,7 +161,8 @@ def summarize(levels: pd.DataFrame, window: int, metrics: Mapping[str, Metric]) 
     levels = levels[levels["metric"].isin(kept)]
     for phase, part in levels.groupby("phase", sort=False):
         last = part["step"].max()
-        tail = part[part["step"] > last - window]
+        steps = window if isinstance(window, int) else window[str(phase)]
+        tail = part[part["step"] > last - steps]
         means = tail.groupby(["level", "metric"])["mean"].mean()
         final = tail[tail["step"] == last].set_index(["level", "metric"])["mean"]
         means.update(final[final.index.get_level_values("metric").isin(at_end)])

@@ -22,7 +22,7 @@ from mesa.experimental.scenarios import Scenario
 from matryoshka.agents.genome import MutationRates, mutate
 from matryoshka.agents.planning import neighbourhoods, plan, shortest_paths, step_toward
 from matryoshka.model import selection
-from matryoshka.model.contract import PHASES, WORLD_LEVEL
+from matryoshka.model.contract import PHASES, WORLD_LEVEL, episode_length
 from matryoshka.model.delegation import acting_weights, build_tools, credit_chain, rows_of, update_trust
 from matryoshka.model.lifecycle import TRAIL, Lifecycle
 from matryoshka.model.params import ConfigError, validate
@@ -227,7 +227,7 @@ class MatryoshkaModel(Lifecycle, Model):
                 self.running = False
             return
         self.episode_step += 1
-        if self.episode_step < cfg["episode_steps"]:
+        if self.episode_step < episode_length(cfg, self.phase):
             return
         self.episode_step = 0
         if self.phase == "deploy":

@@ -78,6 +78,9 @@ PARAMS: dict[str, Param] = {
         int, 1, "training episodes each generation lives (fitness adds up over them)", 1, 1000
     ),
     "deploy_episodes": Param(int, 2, "episodes in the deployment world after training", 0, 10_000),
+    "deploy_episode_steps": Param(
+        int, 0, "steps per deployment episode (0: episode_steps); the deployment summary window", 0, 100_000
+    ),
     "shift_at": Param(int, 800, "steady_state: step at which the world switches to deployment", 1, 10**7),
     "total_steps": Param(int, 1200, "steady_state: steps in the whole run", 1, 10**7),
     "selection": Param(

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from matryoshka.model.contract import metrics_to_manifest, summarize
+from matryoshka.model.contract import episode_length, metrics_to_manifest, summarize, summary_windows
 from matryoshka.model.model import MatryoshkaModel
 from matryoshka.model.outputs import check_output, write_run
 
@@ -32,7 +32,7 @@ def expected_steps(config: dict[str, Any]) -> int:
     if config["selection"] == "steady_state":
         return config["total_steps"]
     training = config["generations"] * config["episodes_per_generation"]
-    return config["episode_steps"] * (training + config["deploy_episodes"])
+    return config["episode_steps"] * training + episode_length(config, "deploy") * config["deploy_episodes"]
 
 
 def run_simulation(
@@ -73,7 +73,7 @@ def run_simulation(
         "occupancy": model.recorder.occupancy_table(model.world.shape[1]),
         "events": model.recorder.events_table(),
     }
-    summary = summarize(tables["levels"].to_pandas(), model.config["episode_steps"], model.metrics)
+    summary = summarize(tables["levels"].to_pandas(), summary_windows(model.config), model.metrics)
     manifest = {
         "scenario": scenario,
         "config": model.config,
