@@ -1,6 +1,6 @@
 """Genomes: immutable objectives and competence genes, and the pure operators on them.
 
-Core Objects: Genome, MutationRates, normalize, mutate.
+Core Objects: Genome, MutationRates, normalize, keep_strongest, mutate.
 """
 
 from __future__ import annotations
@@ -28,6 +28,30 @@ def normalize(weights: np.ndarray) -> np.ndarray:
     """
     norm = np.linalg.norm(weights, axis=-1, keepdims=True)
     return np.divide(weights, norm, out=np.zeros_like(weights, dtype=float), where=norm > 0)
+
+
+def keep_strongest(weights: np.ndarray, spread: np.ndarray, k: int | None) -> np.ndarray:
+    """Zero all but the ``k`` weights that move utility most: the largest ``|w_j| * spread_j``.
+
+    With ``spread`` the sd of each feature over the sample, ``|w_j| * spread_j`` is the size of
+    the standardized coefficient; ties go to the larger ``|w_j|``, then to the feature listed
+    first.
+
+    Args:
+        weights: ``(K,)`` or ``(M, K)`` weights.
+        spread: ``(K,)`` sd of each feature.
+        k: How many to keep (None: all).
+
+    Returns:
+        The kept weights, renormalized, in the shape of ``weights``.
+    """
+    if k is None or k >= weights.shape[-1]:
+        return weights
+    size = np.abs(weights)
+    order = np.lexsort((-size, -size * spread), axis=-1)
+    keep = np.zeros(weights.shape, dtype=bool)
+    np.put_along_axis(keep, order[..., :k], True, axis=-1)
+    return normalize(np.where(keep, weights, 0.0))
 
 
 @dataclass(frozen=True, eq=False)

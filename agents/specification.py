@@ -1,19 +1,71 @@
 """How a builder specifies a tool's objective: by learning it, the way a base optimizer does.
 
 The builder samples states (mostly cells it visited, and in proportion to its wisdom cells from
-the whole world), computes its own utility there, and fits the tool's weights by ridge regression
-over the features the tool perceives. Nothing else sets a tool's objective, so every drift has a
-cause: a narrow sample, features the tool cannot see, too few samples.
+the whole world), sees them through its own perception noise, judges each one by its own utility
+(with ``label_noise`` on that judgement), and makes the tool's objective over the features the
+tool perceives, by one of three methods (``HandOff.method``):
 
-Core Objects: sample_cells, fit_weights, specify, audit.
+- ``ridge``: a closed-form ridge regression of its judgements on the features;
+- ``evolve``: a small selection loop over candidate objectives, selected by its approval of them
+  on the sample (``agents.evolve``): each level is a base optimizer for the next;
+- ``imitate``: a copy of its own weights with noise (no states are judged, so label noise does
+  not enter; the sample enters through capacity).
+
+A tool of limited ``capacity`` keeps only the features it needs most. Nothing else sets a tool's
+objective, so every drift has a cause: a narrow sample, features the tool cannot see, noisy
+observations and judgements, too few samples, too little capacity, a weak search.
+
+Core Objects: HandOff, sample_cells, judge, fit_weights, specify, audit.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from matryoshka.agents.genome import normalize
+from matryoshka.agents.evolve import EvolveSettings, evolve_objective
+from matryoshka.agents.genome import keep_strongest, normalize
 from matryoshka.model.metrics import alignment
+
+METHODS = ("ridge", "evolve", "imitate")
+
+
+@dataclass(frozen=True, eq=False)
+class HandOff:
+    """Everything that shapes one hand-off, from a builder to a tool of a given level.
+
+    Attributes:
+        perceives: ``(K,)`` which features the tool perceives.
+        samples: How many states the builder samples (for the fit and for an audit).
+        method: ``ridge``, ``evolve`` or ``imitate``.
+        ridge: The ridge penalty (``ridge``).
+        label_noise: Sd of the noise on each of the builder's judgements, in units of the sd of
+            its utility over the world's open cells (``ridge`` and ``evolve``).
+        capacity: At most this many features with a non-zero weight (None: no limit).
+        imitate_noise: Sd of the noise on each copied weight (``imitate``).
+        evolve: The selection loop's settings (``evolve``).
+    """
+
+    perceives: np.ndarray
+    samples: int
+    method: str = "ridge"
+    ridge: float = 0.01
+    label_noise: float = 0.0
+    capacity: int | None = None
+    imitate_noise: float = 0.0
+    evolve: EvolveSettings | None = None
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        if self.method == "evolve" and self.evolve is None:
+            raise ValueError("the evolve method needs EvolveSettings")
+
+    @property
+    def evaluations(self) -> int:
+        """Candidate objectives the builder judges on its sample (0 unless ``evolve``)."""
+        return self.evolve.evaluations if self.method == "evolve" and self.evolve else 0
 
 
 def sample_cells(
@@ -40,12 +92,33 @@ def sample_cells(
     return np.concatenate([own, rng.choice(world_cells, size=n_world)]).astype(np.int64)
 
 
+def judge(
+    rng: np.random.Generator, seen: np.ndarray, weights: np.ndarray, label_noise: float, scale: float
+) -> np.ndarray:
+    """The builder's judgement of each sampled state: its utility there, plus independent noise.
+
+    The noise is drawn whatever ``label_noise`` is, so conditions that differ only in it share
+    every other draw.
+
+    Args:
+        rng: Source of the noise.
+        seen: ``(n, K)`` the states as the builder perceives them.
+        weights: ``(K,)`` the objective the builder judges by.
+        label_noise: Noise sd in units of ``scale``.
+        scale: The sd of the builder's utility over the world.
+
+    Returns:
+        ``(n,)`` judgements.
+    """
+    return seen @ weights + label_noise * scale * rng.standard_normal(len(seen))
+
+
 def fit_weights(phi: np.ndarray, target: np.ndarray, perceives: np.ndarray, ridge: float) -> np.ndarray:
     """Ridge regression of ``target`` on the perceived features (with an intercept), unit norm.
 
     Args:
         phi: ``(n, K)`` features of the sampled cells.
-        target: ``(n,)`` the builder's utility on them.
+        target: ``(n,)`` the builder's judgement of them.
         perceives: ``(K,)`` which features the tool perceives.
         ridge: The L2 penalty (0 = least squares).
 
@@ -64,43 +137,53 @@ def fit_weights(phi: np.ndarray, target: np.ndarray, perceives: np.ndarray, ridg
 
 def specify(
     rng: np.random.Generator,
+    handoff: HandOff,
     builder_weights: np.ndarray,
     experience: np.ndarray,
     world_cells: np.ndarray,
     phi: np.ndarray,
-    n: int,
     wisdom: float,
-    perceives: np.ndarray,
-    ridge: float,
     noise_sd: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Fit a tool's objective to what the builder wants, as seen on a sample of states.
+    """Make a tool's objective from what the builder wants, as seen on a sample of states.
 
     The builder sees the sampled states as it perceives everything: with ``noise_sd`` on each
-    feature. Noisy features carry less of the fit (attenuation), so the tool leans on the
-    features that are easy to see.
+    feature. Noisy features carry less of a fit (attenuation), so the tool leans on the features
+    that are easy to see.
 
     Args:
-        rng: Source of the sample.
+        rng: Source of the sample, the noise and (``evolve``) the search.
+        handoff: The tool's perception, the sample size, the method and what it loses.
         builder_weights: ``(K,)`` the objective the builder teaches (its effective weights, or its
             approval, in scenarios where that differs).
         experience: Cells the builder visited.
         world_cells: Every open cell.
         phi: ``(C, K)`` features of all cells.
-        n: Sample size (``spec_samples``).
         wisdom: The builder's wisdom.
-        perceives: ``(K,)`` the tool's perception mask.
-        ridge: The ridge penalty.
         noise_sd: ``(K,)`` the builder's perception noise (None: it sees exactly).
 
     Returns:
-        The tool's ``(K,)`` weights.
+        The tool's ``(K,)`` weights, zero on what it does not perceive.
     """
-    cells = sample_cells(rng, experience, world_cells, n, wisdom)
+    cells = sample_cells(rng, experience, world_cells, handoff.samples, wisdom)
     seen = phi[cells]
     if noise_sd is not None:
         seen = seen + rng.normal(size=seen.shape) * noise_sd
-    return fit_weights(seen, seen @ builder_weights, perceives, ridge)
+    scale = float(np.std(phi[world_cells] @ builder_weights))
+    labels = judge(rng, seen, builder_weights, handoff.label_noise, scale)
+    spread = seen.std(axis=0)
+    perceives, capacity = handoff.perceives, handoff.capacity
+    if handoff.method == "imitate":
+        noise = handoff.imitate_noise * rng.standard_normal(len(builder_weights))
+        copied = normalize(np.where(perceives, builder_weights + noise, 0.0))
+        return keep_strongest(copied, spread, capacity)
+    if handoff.method == "evolve":
+        return evolve_objective(rng, seen, labels, perceives, handoff.evolve, spread, capacity)[0]
+    weights = fit_weights(seen, labels, perceives, handoff.ridge)
+    if capacity is not None and np.count_nonzero(weights) > capacity:
+        support = keep_strongest(weights, spread, capacity) != 0
+        weights = fit_weights(seen, labels, perceives & support, handoff.ridge)
+    return weights
 
 
 def audit(

@@ -83,6 +83,10 @@ CORE_METRICS: tuple[Metric, ...] = (
            headline=True),
     Metric("align_parent_deploy",
            "alignment with the parent or builder over deployment cells (Pearson r)", headline=True),
+    Metric("align_root_train", "alignment with the organism atop the builder chain over training "
+           "cells (Pearson r; an organism's own: 1)"),
+    Metric("align_root_deploy", "alignment with the organism atop the builder chain over deployment "
+           "cells (Pearson r; an organism's own: 1)"),
     Metric("cos_base", "cosine between the weights and the base objective's"),
     Metric("cos_parent", "cosine between the weights and the parent's or builder's", summary=None),
     Metric("trust", "a tool's builder's trust in it", share=True),

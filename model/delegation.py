@@ -3,20 +3,49 @@
 The kernels (``acting_weights``, ``credit_chain``, ``trust_targets``) are array code over all
 agents; ``build_tools`` loops only over this step's builders, a rare event.
 
-Core Objects: acting_weights, credit_chain, trust_targets, build_tools, update_trust.
+Core Objects: hand_offs, acting_weights, credit_chain, trust_targets, build_tools, update_trust.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from matryoshka.agents.evolve import EvolveSettings
 from matryoshka.agents.genome import Genome
-from matryoshka.agents.specification import audit, specify
+from matryoshka.agents.specification import HandOff, audit, specify
 
 if TYPE_CHECKING:
     from matryoshka.model.model import MatryoshkaModel
+
+
+def hand_offs(config: dict[str, Any], perceives: dict[int, np.ndarray]) -> dict[int, HandOff]:
+    """The hand-off into each tool level, from the parameters and each level's perception.
+
+    A builder at level L samples ``max(2, round(spec_samples * spec_samples_decay ** (L - 1)))``
+    states: organisms ``spec_samples``, each level below a fraction of the one above.
+
+    Args:
+        config: The effective parameters.
+        perceives: Tool level to the ``(K,)`` mask of what tools at that level perceive.
+
+    Returns:
+        Tool level to its HandOff.
+    """
+    evolve = EvolveSettings(
+        config["spec_population"], config["spec_generations"], config["spec_mutation"],
+        config["tournament_size"],
+    )  # fmt: skip
+    return {
+        level: HandOff(
+            perceives=mask,
+            samples=max(2, round(config["spec_samples"] * config["spec_samples_decay"] ** (level - 2))),
+            method=config["spec_method"], ridge=config["ridge"], label_noise=config["label_noise"],
+            capacity=config["tool_capacity"], imitate_noise=config["imitate_noise"], evolve=evolve,
+        )  # fmt: skip
+        for level, mask in perceives.items()
+    }
 
 
 def rows_of(capacity: int, slots: np.ndarray, refs: np.ndarray) -> np.ndarray:
@@ -135,8 +164,8 @@ def build_tools(model: MatryoshkaModel, slots: np.ndarray) -> dict[str, np.ndarr
     """Let able agents build a tool each: specify its objective, maybe audit it.
 
     An agent may build when tools are allowed, its level is below ``max_depth``, its power reaches
-    ``build_power``, it can pay ``build_cost`` (and ``audit_cost``), it has no live tool, and a
-    ``build_rate`` coin comes up.
+    ``build_power``, it can pay ``build_cost`` (and ``audit_cost``, and ``spec_cost`` for each
+    candidate an evolving builder judges), it has no live tool, and a ``build_rate`` coin comes up.
 
     Returns:
         ``built`` and ``scrapped`` counts per level of the new tools.
@@ -145,39 +174,44 @@ def build_tools(model: MatryoshkaModel, slots: np.ndarray) -> dict[str, np.ndarr
     counts = {name: np.zeros(model.recorder.n_levels, dtype=np.int64) for name in ("built", "scrapped")}
     if cfg["tool_policy"] == "forbid" or len(slots) == 0:
         return counts
-    price = cfg["build_cost"] + (cfg["audit_cost"] if cfg["tool_policy"] == "audit" else 0.0)
+    fixed = cfg["build_cost"] + (cfg["audit_cost"] if cfg["tool_policy"] == "audit" else 0.0)
+    price = np.full(cfg["max_depth"] + 1, np.inf)  # by the builder's level; none at max_depth
+    for level, handoff in model.handoffs.items():
+        price[level - 1] = fixed + cfg["spec_cost"] * handoff.evaluations
+    levels = pop["level"][slots]
     able = (
-        (pop["level"][slots] < cfg["max_depth"])
-        & (pop["power"][slots] >= cfg["build_power"])
-        & (pop["energy"][slots] >= price)
+        (pop["power"][slots] >= cfg["build_power"])
+        & (pop["energy"][slots] >= price[levels])
         & (pop["tool_slot"][slots] < 0)
     )
     coins = model.rng.random(len(slots)) < cfg["build_rate"]
     world_cells = model.world.open_cells
     phi = model.world.phi
-    perceives = model.preset.mask(model.tool_features)
     built, scrapped = [], []
     for builder in slots[able & coins]:
         builder = int(builder)
+        handoff = model.handoffs[int(pop["level"][builder]) + 1]
+        perceives = handoff.perceives
         own = pop["weights"][builder]
         experience = pop["trail"][builder][pop["trail"][builder] >= 0]
         weights = specify(
-            model.rng, model.preset.approval(own), experience, world_cells, phi,
-            cfg["spec_samples"], pop["wisdom"][builder], perceives, cfg["ridge"], model.noise,
+            model.rng, handoff, model.preset.approval(own), experience, world_cells, phi,
+            pop["wisdom"][builder], model.noise,
         )  # fmt: skip
         deceptive = bool(model.rng.random() < cfg["deception_share"])
         if deceptive:
             weights = model.preset.hidden_objective(model.rng, perceives)
         genome = Genome(weights, perceives, pop["power"][builder], pop["wisdom"][builder])
-        pop["energy"][builder] -= price
-        pop["fitness"][builder] -= price
+        cost = price[pop["level"][builder]]
+        pop["energy"][builder] -= cost
+        pop["fitness"][builder] -= cost
         tool = model.spawn_tool(genome, builder, deceptive)
         built.append(tool)
         if cfg["tool_policy"] == "audit":
             shown = own if deceptive else weights  # a pretending tool behaves like its builder
             passed, score = audit(
                 model.rng, own, shown, experience, world_cells, phi,
-                cfg["spec_samples"], pop["wisdom"][builder], cfg["audit_threshold"],
+                handoff.samples, pop["wisdom"][builder], cfg["audit_threshold"],
             )  # fmt: skip
             if not passed:
                 pop["scrapped"][tool] = True

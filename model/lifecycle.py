@@ -49,6 +49,7 @@ class Lifecycle:
             "builder": (np.int64, (), -1), "builder_slot": (np.int64, (), -1),
             "birth_step": (np.int64, (), 0), "birth_phase": (np.int8, (), 0),
             "pos": (np.int64, (), 0), "weights": (float, vec, 0.0), "parent_w": (float, vec, 0.0),
+            "root_w": (float, vec, 0.0),
             "power": (float, (), 0.0), "wisdom": (float, (), 0.0), "horizon": (np.int16, (), 1),
             "energy": (float, (), 0.0), "fitness": (float, (), 0.0), "reward": (float, (), 0.0),
             "reward_sum": (float, (), 0.0), "age": (np.int64, (), 0),
@@ -77,7 +78,7 @@ class Lifecycle:
         weights = np.array([g.effective_weights for g in genomes]).reshape(n, -1)
         power = np.array([g.power for g in genomes])
         values: dict[str, Any] = {
-            "kind": 0, "level": 1, "weights": weights, "power": power,
+            "kind": 0, "level": 1, "weights": weights, "root_w": weights, "power": power,
             "wisdom": np.array([g.wisdom for g in genomes]),
             "horizon": horizon(power, self.config["max_horizon"]),
             "energy": self.config["initial_energy"], "birth_step": self.steps,
@@ -108,7 +109,8 @@ class Lifecycle:
         pop = self.pop
         slot = int(pop.add(
             1, kind=1, level=pop["level"][builder] + 1, weights=genome.effective_weights[None],
-            parent_w=pop["weights"][builder][None], power=genome.power, wisdom=genome.wisdom,
+            parent_w=pop["weights"][builder][None], root_w=pop["root_w"][builder][None],
+            power=genome.power, wisdom=genome.wisdom,
             horizon=horizon(np.array([genome.power]), self.config["max_horizon"]),
             energy=self.config["tool_energy"], birth_step=self.steps,
             birth_phase=PHASES.index(self.phase), pos=pop["pos"][builder], builder=pop["id"][builder],
@@ -122,11 +124,16 @@ class Lifecycle:
         return slot
 
     def measure(self, slots: np.ndarray, has_parent: bool) -> None:
-        """Alignment metrics of newborn agents: their objectives never change afterwards."""
+        """Alignment metrics of newborn agents: their objectives never change afterwards.
+
+        ``align_root_*`` compares an agent with the organism at the top of its builder chain (an
+        organism with itself), so a tool's value is the hand-offs' cumulative loss from Level 1.
+        """
         pop = self.pop
         w = pop["weights"][slots]
         for phase, phi in self.reference.items():
             pop[f"align_base_{phase}"][slots] = alignment(w, self.base_weights, phi)
+            pop[f"align_root_{phase}"][slots] = alignment(w, pop["root_w"][slots], phi)
             if has_parent:
                 pop[f"align_parent_{phase}"][slots] = alignment(w, pop["parent_w"][slots], phi)
         pop["cos_base"][slots] = cosine(w, self.base_weights)

@@ -23,7 +23,14 @@ from matryoshka.agents.genome import MutationRates, mutate
 from matryoshka.agents.planning import neighbourhoods, plan, shortest_paths, step_toward
 from matryoshka.model import selection
 from matryoshka.model.contract import PHASES, WORLD_LEVEL, episode_length
-from matryoshka.model.delegation import acting_weights, build_tools, credit_chain, rows_of, update_trust
+from matryoshka.model.delegation import (
+    acting_weights,
+    build_tools,
+    credit_chain,
+    hand_offs,
+    rows_of,
+    update_trust,
+)
 from matryoshka.model.lifecycle import TRAIL, Lifecycle
 from matryoshka.model.params import ConfigError, validate
 from matryoshka.model.population import Population
@@ -57,7 +64,11 @@ class MatryoshkaModel(Lifecycle, Model):
         super().__init__(scenario=Scenario(rng=rng, name=name, **config))
         self.preset = preset
         self.config = config
-        self.tool_features = self._tool_features()
+        self.tool_features = self._feature_list("tool_features", preset.tool_features)
+        self.handoffs = hand_offs(config, {
+            level: preset.mask(self._feature_list(f"tool_features_L{level}", self.tool_features))
+            for level in range(2, config["max_depth"] + 1)
+        })  # fmt: skip
         self.mutation_rates = MutationRates(
             config["weight_mutation"], config["power_mutation"], config["wisdom_mutation"]
         )
@@ -100,15 +111,16 @@ class MatryoshkaModel(Lifecycle, Model):
 
     # -- set-up -----------------------------------------------------------------------------
 
-    def _tool_features(self) -> tuple[str, ...]:
-        value = self.config["tool_features"]
+    def _feature_list(self, key: str, fallback: tuple[str, ...]) -> tuple[str, ...]:
+        """The feature names a ``tool_features`` parameter lists (empty: ``fallback``)."""
+        value = self.config[key]
         if not value:
-            return self.preset.tool_features
+            return fallback
         names = tuple(v.strip() for v in value.split(",") if v.strip())
         unknown = [n for n in names if n not in self.preset.features]
         if unknown or not names:
             raise ConfigError(
-                f"parameter 'tool_features' = {value!r} is not allowed for {self.preset.key}: "
+                f"parameter '{key}' = {value!r} is not allowed for {self.preset.key}: "
                 f"expected comma-separated names from {', '.join(self.preset.features)}"
             )
         return names

@@ -65,6 +65,7 @@ class Param:
 
 
 INF = float("inf")
+MAX_DEPTH = 6  # the deepest level; every tool level has its own perception parameter
 
 PARAMS: dict[str, Param] = {
     # World
@@ -127,12 +128,33 @@ PARAMS: dict[str, Param] = {
     "random_exit_share": Param(float, 0.0, "maze: share of training episodes with a random exit", 0, 1),
     # Tools
     "tool_policy": Param(str, "free", "what tools may be built", choices=("free", "forbid", "audit")),
-    "max_depth": Param(int, 3, "deepest level an agent may have (1 = organisms only)", 1, 6),
+    "max_depth": Param(int, 3, "deepest level an agent may have (1 = organisms only)", 1, MAX_DEPTH),
     "build_cost": Param(float, 2.0, "energy a builder pays to build a tool", 0, INF),
     "build_rate": Param(float, 0.05, "chance per step that an able agent builds a tool", 0, 1),
     "build_power": Param(float, 0.3, "power an agent needs to build", 0, 1),
     "spec_samples": Param(int, 24, "states the builder samples to fit a tool's objective", 2, 10_000),
+    "spec_samples_decay": Param(
+        float, 1.0, "each level's builders sample this fraction of their builder's sample size", 0, 1
+    ),
+    "spec_method": Param(
+        str, "ridge", "how a builder makes its tool's objective", choices=("ridge", "evolve", "imitate")
+    ),
     "ridge": Param(float, 0.01, "ridge penalty of the tool-specification fit", 0, INF),
+    "label_noise": Param(
+        float, 0.0, "noise on the builder's judgement of each sampled state (sd, in units of the sd "
+        "of its utility over the world)", 0, 100,
+    ),
+    "tool_capacity": Param(
+        int, None, "most features a tool's objective may use (unset: no limit)", 1, 100
+    ),
+    "imitate_noise": Param(float, 0.1, "imitate: sd of the noise on each copied weight", 0, 10),
+    "spec_population": Param(int, 20, "evolve: candidate tool objectives per generation", 2, 1000),
+    "spec_generations": Param(int, 10, "evolve: generations of the builder's selection loop", 1, 1000),
+    "spec_mutation": Param(float, 0.1, "evolve: sd of the mutation noise on candidate weights", 0, 5),
+    "spec_cost": Param(
+        float, 0.001, "evolve: energy per candidate judged (spec_population x (spec_generations + 1))",
+        0, INF,
+    ),
     "tool_share": Param(float, 0.5, "share of a tool's base reward credited up its builder chain", 0, 1),
     "tool_upkeep": Param(float, 0.02, "energy a tool spends each step", 0, INF),
     "tool_energy": Param(float, 3.0, "energy a tool is built with", 0, INF),
@@ -143,6 +165,12 @@ PARAMS: dict[str, Param] = {
     "tool_features": Param(
         str, "", "comma-separated features tools perceive (empty: the scenario's default)"
     ),
+    **{
+        f"tool_features_L{level}": Param(
+            str, "", f"comma-separated features Level-{level} tools perceive (empty: tool_features)"
+        )
+        for level in range(2, MAX_DEPTH + 1)
+    },
     "audit_threshold": Param(float, 0.5, "audit: alignment below which a tool is scrapped", -1, 1),
     "audit_cost": Param(float, 0.5, "audit: energy an audit costs the builder", 0, INF),
     "deception_share": Param(float, 0.0, "share of tools that are deceptive", 0, 1),
@@ -162,7 +190,7 @@ def _coerce(key: str, value: Any, spec: Param) -> Any:
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"
         raise bad
-    if key == "tool_features" and isinstance(value, list | tuple):
+    if key.startswith("tool_features") and isinstance(value, list | tuple):
         value = ",".join(str(v) for v in value)
     if spec.kind is str:
         if not isinstance(value, str) or (spec.choices and value not in spec.choices):

@@ -23,6 +23,8 @@ ALIGN_COLUMNS = (
     "align_parent_deploy",
     "align_base_train",
     "align_base_deploy",
+    "align_root_train",
+    "align_root_deploy",
     "cos_parent",
     "cos_base",
 )
