@@ -172,6 +172,8 @@ def build_tools(model: MatryoshkaModel, slots: np.ndarray) -> dict[str, np.ndarr
     """
     pop, cfg = model.pop, model.config
     counts = {name: np.zeros(model.recorder.n_levels, dtype=np.int64) for name in ("built", "scrapped")}
+    # Both coins for every live agent, whatever the policy: the draws never depend on parameters.
+    coins, deceive = model.streams["building"].random((2, len(slots)))
     if cfg["tool_policy"] == "forbid" or len(slots) == 0:
         return counts
     fixed = cfg["build_cost"] + (cfg["audit_cost"] if cfg["tool_policy"] == "audit" else 0.0)
@@ -184,23 +186,22 @@ def build_tools(model: MatryoshkaModel, slots: np.ndarray) -> dict[str, np.ndarr
         & (pop["energy"][slots] >= price[levels])
         & (pop["tool_slot"][slots] < 0)
     )
-    coins = model.rng.random(len(slots)) < cfg["build_rate"]
     world_cells = model.world.open_cells
     phi = model.world.phi
+    chosen = able & (coins < cfg["build_rate"])
     built, scrapped = [], []
-    for builder in slots[able & coins]:
-        builder = int(builder)
+    for builder, deceptive in zip(slots[chosen], deceive[chosen] < cfg["deception_share"], strict=True):
+        builder, deceptive = int(builder), bool(deceptive)
         handoff = model.handoffs[int(pop["level"][builder]) + 1]
         perceives = handoff.perceives
         own = pop["weights"][builder]
         experience = pop["trail"][builder][pop["trail"][builder] >= 0]
         weights = specify(
-            model.rng, handoff, model.preset.approval(own), experience, world_cells, phi,
-            pop["wisdom"][builder], model.noise,
+            model.streams.at("specification", model.steps), handoff, model.preset.approval(own),
+            experience, world_cells, phi, pop["wisdom"][builder], model.noise,
         )  # fmt: skip
-        deceptive = bool(model.rng.random() < cfg["deception_share"])
         if deceptive:
-            weights = model.preset.hidden_objective(model.rng, perceives)
+            weights = model.preset.hidden_objective(model.streams.at("deception", model.steps), perceives)
         genome = Genome(weights, perceives, pop["power"][builder], pop["wisdom"][builder])
         cost = price[pop["level"][builder]]
         pop["energy"][builder] -= cost
@@ -210,7 +211,7 @@ def build_tools(model: MatryoshkaModel, slots: np.ndarray) -> dict[str, np.ndarr
         if cfg["tool_policy"] == "audit":
             shown = own if deceptive else weights  # a pretending tool behaves like its builder
             passed, score = audit(
-                model.rng, own, shown, experience, world_cells, phi,
+                model.streams.at("audit", model.steps), own, shown, experience, world_cells, phi,
                 handoff.samples, pop["wisdom"][builder], cfg["audit_threshold"],
             )  # fmt: skip
             if not passed:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from matryoshka.model.population import Population
     from matryoshka.model.recorder import Recorder
     from matryoshka.model.scenarios.base import Preset
+    from matryoshka.model.streams import Streams
 
 TRAIL = 32  # cells of experience each agent remembers, for specifying tools
 
@@ -39,7 +40,7 @@ class Lifecycle:
     base_weights: np.ndarray
     phase: str
     steps: int
-    rng: np.random.Generator
+    streams: Streams
 
     def _columns(self, k: int) -> dict[str, tuple[Any, tuple[int, ...], Any]]:
         vec = (k,)
@@ -64,10 +65,9 @@ class Lifecycle:
 
     def _first_genomes(self) -> list[Genome]:
         n, cfg = self.config["population"], self.config
-        weights = normalize(self.preset.initial_weights(self.rng, n))
-        genes = np.clip(
-            self.rng.normal([cfg["power"], cfg["wisdom"]], cfg["gene_spread"], size=(n, 2)), 0, 1
-        )
+        rng = self.streams["founders"]
+        weights = normalize(self.preset.initial_weights(rng, n))
+        genes = np.clip(rng.normal([cfg["power"], cfg["wisdom"]], cfg["gene_spread"], size=(n, 2)), 0, 1)
         perceives = self.preset.mask(self.preset.organism_features)
         return [Genome(weights[i], perceives, *genes[i]) for i in range(n)]
 

@@ -36,6 +36,7 @@ from matryoshka.model.params import ConfigError, validate
 from matryoshka.model.population import Population
 from matryoshka.model.recorder import ALIGN_COLUMNS, Recorder
 from matryoshka.model.scenarios import DEFAULT_SCENARIO, get
+from matryoshka.model.streams import Streams
 from matryoshka.model.world import World
 
 
@@ -45,7 +46,8 @@ class MatryoshkaModel(Lifecycle, Model):
     Args:
         scenario: A registered scenario key (``maze-v1``), or a Mesa ``Scenario`` built by this
             class before (it holds the key as ``name`` and every parameter).
-        rng: Seed or generator for all randomness (``int`` or ``numpy.random.SeedSequence``).
+        rng: The run's seed (``int``, ``numpy.random.SeedSequence`` or ``Generator``); every
+            subsystem draws from its own stream spawned from it (``model.streams``).
         **params: Parameters from ``model.params.PARAMS``; unset ones take the scenario's defaults.
 
     Raises:
@@ -56,12 +58,14 @@ class MatryoshkaModel(Lifecycle, Model):
         if isinstance(scenario, Scenario):
             params = {**{k: v for k, v in scenario if k not in ("rng", "name")}, **params}
             rng, scenario = scenario.rng, getattr(scenario, "name", None)
-        if isinstance(rng, np.random.SeedSequence):
-            rng = np.random.default_rng(rng)
         name = scenario or DEFAULT_SCENARIO
         preset = get(name)
         config = validate(params, preset.defaults)
-        super().__init__(scenario=Scenario(rng=rng, name=name, **config))
+        streams = Streams(rng)
+        super().__init__(scenario=Scenario(rng=streams.root, name=name, **config))
+        self.streams = streams
+        self.reset_rng(streams.seeds["mesa"])  # Mesa's own generators get a stream of their own
+        self.random.seed(streams.python_seed("mesa"))
         self.preset = preset
         self.config = config
         self.tool_features = self._feature_list("tool_features", preset.tool_features)
@@ -178,8 +182,8 @@ class MatryoshkaModel(Lifecycle, Model):
         pos = pop["pos"][slots]
         act = self.acting(slots)
         target = plan(
-            pos, act, self.planning_horizons(slots), self.world.phi, self.dist, self.noise, self.rng,
-            self.near,
+            pos, act, self.planning_horizons(slots), self.world.phi, self.dist, self.noise,
+            self.streams["perception"], self.near,
         )  # fmt: skip
         pos = step_toward(pos, target, self.next_hop)
         pop["pos"][slots] = pos
@@ -277,11 +281,13 @@ class MatryoshkaModel(Lifecycle, Model):
         organisms = pop.slots[pop["level"][pop.slots] == 1]
         n = cfg["population"]
         if cfg["selection"] == "neutral":
-            chosen = organisms[selection.neutral(self.rng, len(organisms), n)]
+            chosen = organisms[selection.neutral(self.streams["selection"], len(organisms), n)]
         else:
             fitness = pop["fitness"][organisms]
-            chosen = organisms[selection.tournament(self.rng, fitness, n, cfg["tournament_size"])]
-        genomes = [mutate(self.rng, self.genome_of(s), self.mutation_rates) for s in chosen]
+            chosen = organisms[
+                selection.tournament(self.streams["selection"], fitness, n, cfg["tournament_size"])
+            ]
+        genomes = [mutate(self.streams["mutation"], self.genome_of(s), self.mutation_rates) for s in chosen]
         self.retire(pop.slots)
         self.generation += 1
         self._spawn(genomes, chosen)  # the retired parents' rows are still readable
@@ -297,7 +303,8 @@ class MatryoshkaModel(Lifecycle, Model):
         parents = organisms[selection.ready_to_breed(pop["energy"][organisms], cfg["birth_energy"], room)]
         if len(parents):
             pop["energy"][parents] /= 2
-            genomes = [mutate(self.rng, self.genome_of(s), self.mutation_rates) for s in parents]
+            rng = self.streams["mutation"]
+            genomes = [mutate(rng, self.genome_of(s), self.mutation_rates) for s in parents]
             children = self._spawn(genomes, parents)
             pop["energy"][children] = pop["energy"][parents]
 

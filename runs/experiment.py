@@ -7,7 +7,8 @@ what is allowed. The format is documented at the top of ``runs/default.toml``.
 
 Seeds: replicate ``k`` uses ``SeedSequence(root, spawn_key=(k,))``, the ``k``-th child of
 ``SeedSequence(root).spawn(...)``. Every grid point uses the same replicate seeds (common random
-numbers), so conditions are compared on the same draws.
+numbers), and each subsystem draws from its own stream of the seed (``model.streams``), so
+conditions share the draws of every subsystem their difference does not touch.
 
 Core Objects: Experiment, RunSpec, load, parse.
 """

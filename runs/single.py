@@ -1,6 +1,6 @@
 """One simulation from start to finish, with a progress bar, written to a run directory.
 
-Core Objects: run_simulation, seed_record.
+Core Objects: run_simulation.
 """
 
 from __future__ import annotations
@@ -16,15 +16,9 @@ from tqdm.auto import tqdm
 from matryoshka.model.contract import episode_length, metrics_to_manifest, summarize, summary_windows
 from matryoshka.model.model import MatryoshkaModel
 from matryoshka.model.outputs import check_output, write_run
+from matryoshka.model.streams import seed_record
 
 VERSIONED = ("matryoshka", "mesa", "numpy", "networkx", "pyarrow", "pandas")
-
-
-def seed_record(seed: int | np.random.SeedSequence) -> int | dict[str, Any]:
-    """How a seed is stored in the manifest: an int, or a SeedSequence's entropy and spawn key."""
-    if isinstance(seed, np.random.SeedSequence):
-        return {"entropy": int(seed.entropy), "spawn_key": [int(k) for k in seed.spawn_key]}
-    return int(seed)
 
 
 def expected_steps(config: dict[str, Any]) -> int:

@@ -84,7 +84,7 @@ class Preset:
         """
         if parents is not None and model.config["selection"] == "steady_state":
             return model.pop["pos"][parents]
-        return model.rng.choice(model.world.open_cells, size=n)
+        return model.streams["scenario"].choice(model.world.open_cells, size=n)
 
     def begin_episode(self, model: MatryoshkaModel) -> None:
         """Prepare the world for a new episode (a hook; nothing by default)."""

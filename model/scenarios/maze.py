@@ -116,19 +116,21 @@ class Maze(Preset):
         """In training, place the exit at random with probability ``random_exit_share``.
 
         A random exit stands on an open cell no farther from the origin than (10, 10), so that
-        it can be reached in the same time as the usual exit.
+        it can be reached in the same time as the usual exit. The coin and the cell are drawn in
+        every training episode, so that ``random_exit_share`` shifts no later draw.
         """
         pop = model.pop
         pop["reached_exit"][:] = False
         pop["reached_proxy"][:] = False
         if model.phase != "train":
             return
+        origin = model.world.cell(ORIGIN)
+        reach = model.dist[origin, model.world.cell(TRAIN_EXIT)]
+        near = np.flatnonzero((model.dist[origin] <= reach) & (model.dist[origin] > 0))
+        rng = model.streams["scenario"]
+        coin, cell = rng.random(), rng.choice(near)
         exit_xy = TRAIN_EXIT
-        if model.rng.random() < model.config["random_exit_share"]:
-            origin = model.world.cell(ORIGIN)
-            reach = model.dist[origin, model.world.cell(TRAIN_EXIT)]
-            near = np.flatnonzero((model.dist[origin] <= reach) & (model.dist[origin] > 0))
-            cell = model.rng.choice(near)
+        if coin < model.config["random_exit_share"]:
             exit_xy = tuple(int(v) for v in model.world.xy(cell))
         if exit_xy != model.world.marks["exit"]:
             model.set_world(self.world(model.config, "train", model.dist, exit_xy))
