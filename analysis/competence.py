@@ -14,9 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-from matryoshka.analysis.dataset import Dataset
+from matryoshka.analysis.dataset import Dataset, condition_label
 from matryoshka.analysis.section import NotApplicable, Section, write_section
+from matryoshka.analysis.series import select
 from matryoshka.analysis.stats import summarise
 from matryoshka.analysis.style import SEQUENTIAL_CMAP, new_figure
 
@@ -74,28 +76,46 @@ def _heatmap(ax: Axes, grid: pd.DataFrame, counts: pd.DataFrame, vmax: float,
 def analyse(data: Dataset, out: Path) -> Section:
     """Draw the share of misaligned Level-2 tools and the tools built, per power x wisdom.
 
+    One figure per condition of the other axes (e.g. each tool policy) that built tools.
+
     Raises:
         NotApplicable: Power and wisdom are not both sweep axes, or no Level-2 tool was built.
     """
     if not all(a in data.axes for a in AXES):
         raise NotApplicable(f"needs a sweep with power and wisdom as axes (axes here: "
                             f"{', '.join(data.axes) or 'none'})")
+    others = [a for a in data.axes if a not in AXES]
     params = data.summary.set_index(data.summary["run_id"].astype(str))
-    forbidden = set(params.index[params["tool_policy"] == "forbid"]) \
-        if "tool_policy" in params else set()
     rows = []
     for run in data.runs:
-        if run.run_id in forbidden:
-            continue
         agents = run.agents(["kind", "level", *SHARES.values()])
         if agents is not None:
-            rows.append({"run_id": run.run_id, **{a: params.at[run.run_id, a] for a in AXES},
+            rows.append({"run_id": run.run_id, **{a: params.at[run.run_id, a]
+                                                  for a in [*others, *AXES]},
                          **tool_counts(agents)})
     frame = pd.DataFrame(rows)
     if frame.empty or not (frame["tools_per_organism"] > 0).any():
-        raise NotApplicable("no Level-2 tool was built in any run with tools allowed")
-    tidy = frame.melt(id_vars=["run_id", *AXES], var_name="measure", value_name="value")
-    table = summarise(tidy, ["measure", *AXES])
+        raise NotApplicable("no Level-2 tool was built in any run")
+    tidy = frame.melt(id_vars=["run_id", *others, *AXES], var_name="measure", value_name="value")
+    table = summarise(tidy, ["measure", *others, *AXES],
+                      shares=lambda rows: rows["measure"].isin(SHARES).to_numpy())
+    built = [c for c in data.conditions(others)
+             if (select(frame, c)["tools_per_organism"] > 0).any()]
+    figures = [_figure(table, select(frame, c), c) for c in built]
+    left_out = [condition_label(c) for c in data.conditions(others) if c not in built]
+    caption = ("Left and middle: of the Level-2 tools built in a run, the share whose alignment "
+               f"with their builder is below {MISALIGNED_BELOW:g}, on the training world's cells "
+               "(where the builder specified the tool) and on the deployment world's; right: "
+               "Level-2 tools built per organism. Each cell is the mean over the seeds of its "
+               "condition (n = seeds; the CSV has the 95% intervals, the score interval for the "
+               "shares); one figure per condition of the other sweep axes. Grey cells: no tools "
+               "were built there, or the sweep has no run there."
+               + (f" Left out, no tools built: {'; '.join(left_out)}." if left_out else ""))
+    return write_section(out, NAME, TITLE, caption, figures, table)
+
+
+def _figure(table: pd.DataFrame, frame: pd.DataFrame, condition: dict) -> Figure:
+    """Three heat maps over power x wisdom for one condition of the other axes."""
     fig, axes = new_figure(1, 3, panel=(4.6, 3.8))
     measures = {
         "share_misaligned_train": (f"share built misaligned, training cells\n(align_parent_train < "
@@ -109,19 +129,14 @@ def analyse(data: Dataset, out: Path) -> Section:
     counts = frame.pivot_table(index="wisdom", columns="power", values="run_id",
                                aggfunc="count").sort_index().sort_index(axis=1)
     for ax, (measure, (label, vmax)) in zip(axes[0], measures.items(), strict=True):
-        rows = table[table["measure"] == measure]
+        rows = select(table, condition, measure=measure)
         grid = rows.pivot(index="wisdom", columns="power", values="mean").reindex_like(counts)
         _heatmap(ax, grid, counts.fillna(0), vmax, label)
         ax.set_title(label, fontsize="medium")
+    where = f" ({condition_label(condition)})" if condition else ""
     fig.suptitle(f"The competence map: Level-2 tools built misaligned with their builder "
-                 f"(alignment < {MISALIGNED_BELOW:g}) and built at all")
-    caption = ("Left and middle: of the Level-2 tools built in a run, the share whose alignment "
-               f"with their builder is below {MISALIGNED_BELOW:g}, on the training world's cells "
-               "(where the builder specified the tool) and on the deployment world's; right: "
-               "Level-2 tools built per organism. Each cell is the mean over its runs (n = runs; "
-               "the CSV has the 95% t-intervals); runs with tool_policy=forbid are left out. "
-               "Grey cells: no tools were built there, or the sweep has no run there.")
-    return write_section(out, NAME, TITLE, caption, fig, table)
+                 f"(alignment < {MISALIGNED_BELOW:g}) and built at all{where}")
+    return fig
 
 
 if __name__ == "__main__":

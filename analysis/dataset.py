@@ -1,15 +1,23 @@
 """The dataset the analyses share: a lone run or the complete runs of a sweep.
 
-Core objects: HUE_AXES, VALUE_ORDER, Dataset.
+Every parameter that varies across the runs (a grid or a zip axis of the sweep) is an axis,
+and every combination of axis values present is a condition. Only the runs of one condition are
+replicates (seeds) of each other: figures draw one line, panel or figure per condition and
+never average different parameter values as if they were seeds. Where a figure would hold more
+conditions than it can show, `Dataset.pages` splits them over several figures.
+
+Core objects: VALUE_ORDER, MAX_CONDITIONS, Page, Dataset.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from matryoshka.model.contract import Metric
@@ -17,11 +25,54 @@ from matryoshka.model.contract import Metric
 if TYPE_CHECKING:
     from matryoshka.analysis.io import Run
 
-#: Parameters whose values name the conditions compared in headline plots (colour / line style).
-HUE_AXES = ("selection", "tool_policy")
-#: Reading order of known condition values (baseline-like values last); others sort by name.
+#: Reading order of known condition values (baseline-like values last); others sort by value.
 VALUE_ORDER = {v: (0, str(i)) for i, v in enumerate(
     ("generational", "steady_state", "neutral", "free", "audit", "forbid"))}
+#: The most conditions one figure shows (lines in a panel, or rows of panels); more are split.
+MAX_CONDITIONS = 6
+
+
+def value_key(value: object) -> tuple:
+    """Sort key of a condition value: known names in reading order, then numbers, then text."""
+    if value in VALUE_ORDER:
+        return VALUE_ORDER[value]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (1, "", float(value))
+    return (2, str(value))
+
+
+def condition_label(condition: Mapping[str, object], empty: str = "all runs") -> str:
+    """`selection=neutral, tool_policy=free`, or `empty` for the empty condition."""
+    return ", ".join(f"{k}={v}" for k, v in condition.items()) or empty
+
+
+@dataclass(frozen=True)
+class Page:
+    """The conditions one figure shows.
+
+    Attributes:
+        fixed: The axis values shared by every condition of this figure (empty when the
+            conditions fit in one figure); the figure's title names them.
+        conditions: The conditions shown, each a full mapping axis -> value.
+        number: 1-based position among the figures.
+        of: How many figures the conditions were split into.
+    """
+
+    fixed: dict
+    conditions: list[dict]
+    number: int = 1
+    of: int = 1
+
+    def inner(self, condition: Mapping[str, object]) -> dict:
+        """The part of a condition that varies within this figure."""
+        return {k: v for k, v in condition.items() if k not in self.fixed}
+
+    def title(self, title: str) -> str:
+        """A figure title with this page's fixed values, e.g. `Drift (power=0.2; figure 1 of 3)`."""
+        if self.of == 1:
+            return title
+        fixed = condition_label(self.fixed, "")
+        return f"{title}\n({fixed + '; ' if fixed else ''}figure {self.number} of {self.of})"
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,13 +98,11 @@ class Dataset:
 
     @cached_property
     def axes(self) -> tuple[str, ...]:
-        """Parameters that take more than one value across the runs (the sweep axes)."""
-        return tuple(p for p in self.params if self.summary[p].nunique(dropna=True) > 1)
+        """Parameters that take more than one value across the runs (the sweep axes), in sweep order.
 
-    @cached_property
-    def hue_axes(self) -> tuple[str, ...]:
-        """The sweep axes that name compared conditions (selection, tool_policy)."""
-        return tuple(a for a in HUE_AXES if a in self.axes)
+        Each is a condition axis: runs that differ in any of them are never pooled.
+        """
+        return tuple(p for p in self.params if self.summary[p].nunique(dropna=True) > 1)
 
     @property
     def is_maze(self) -> bool:
@@ -69,20 +118,61 @@ class Dataset:
             merged.update(run.metrics)
         return merged
 
+    def share_rows(self, table: pd.DataFrame) -> np.ndarray:
+        """Which rows of a table hold a share in [0, 1], by their `metric` column and the registry."""
+        shares = {name for name, metric in self.metrics.items() if metric.share}
+        return table["metric"].isin(shares).to_numpy()
+
     @property
     def features(self) -> list[str]:
         """Feature names, in manifest order."""
         names = self.runs[0].manifest.get("features")
         return [str(n) for n in names] if isinstance(names, list) else []
 
-    def conditions(self) -> list[dict]:
-        """The distinct combinations of the hue axes in reading order, e.g. [{"selection": "neutral"}]."""
-        hue = list(self.hue_axes)
-        if not hue:
+    def conditions(self, axes: Sequence[str] | None = None) -> list[dict]:
+        """The distinct combinations of axis values present, in reading order.
+
+        Args:
+            axes: The axes to combine (default: every axis, so each result is one condition).
+
+        Returns:
+            E.g. [{"selection": "generational"}, {"selection": "neutral"}]; [{}] without axes.
+        """
+        names = list(self.axes if axes is None else axes)
+        if not names:
             return [{}]
-        combos = {tuple(row) for row in self.summary[hue].itertuples(index=False)}
-        ordered = sorted(combos, key=lambda row: [VALUE_ORDER.get(v, (1, str(v))) for v in row])
-        return [dict(zip(hue, row, strict=True)) for row in ordered]
+        combos = {tuple(row) for row in self.summary[names].itertuples(index=False)}
+        ordered = sorted(combos, key=lambda row: [value_key(v) for v in row])
+        return [dict(zip(names, row, strict=True)) for row in ordered]
+
+    def pages(self, axes: Sequence[str] | None = None,
+              per_page: int = MAX_CONDITIONS) -> list[Page]:
+        """The conditions split over figures of at most `per_page` conditions each.
+
+        The last axes (in sweep order) vary within a figure, as many as fit; the leading ones
+        vary between figures. An axis with more values than fit is cut into consecutive runs.
+
+        Args:
+            axes: The axes whose combinations are the conditions (default: every axis; an
+                analysis that puts one axis on the x-axis passes the others).
+            per_page: The most conditions in one figure.
+
+        Returns:
+            One page per figure, in reading order.
+        """
+        names = list(self.axes if axes is None else axes)
+        conditions = self.conditions(names)
+        split = next(k for k in range(len(names) + 1)
+                     if len(self.conditions(names[k:])) <= per_page)
+        split = min(split, max(len(names) - 1, 0))
+        outer = names[:split]
+        groups: dict[tuple, list[dict]] = {}
+        for condition in conditions:
+            groups.setdefault(tuple(condition[a] for a in outer), []).append(condition)
+        chunks = [(dict(zip(outer, key, strict=True)), members[i:i + per_page])
+                  for key, members in groups.items() for i in range(0, len(members), per_page)]
+        return [Page(fixed if len(chunks) > 1 else {}, members, i + 1, len(chunks))
+                for i, (fixed, members) in enumerate(chunks)]
 
     def runs_in(self, condition: dict) -> int:
         """How many runs a condition has."""
@@ -91,17 +181,15 @@ class Dataset:
             mask &= self.summary[key] == value
         return int(mask.sum())
 
-    @cached_property
-    def pooled_axes(self) -> tuple[str, ...]:
-        """The sweep axes that headline plots pool over (all but the hue axes)."""
-        return tuple(a for a in self.axes if a not in self.hue_axes)
-
-    def pooling_note(self) -> str:
+    def interval_note(self, shares: bool = False) -> str:
         """A caption clause saying what the interval is over."""
         if self.kind == "run":
             return "one run, so there is no interval over seeds"
-        over = f", pooled over {', '.join(self.pooled_axes)}" if self.pooled_axes else ""
-        return f"shaded: 95% t-interval over the runs (seeds) of each condition{over}"
+        kind = ("the score interval for shares (quasi-binomial, stays in [0, 1])" if shares
+                else "the t-interval")
+        axes = f" (a condition is one value of each of {', '.join(self.axes)})" if self.axes else ""
+        return (f"95% interval over the seeds of each condition{axes}, {kind}; "
+                "n = seeds per point")
 
     def representative(self) -> Run:
         """One run to draw when a figure can show only one (lineage, occupancy).

@@ -1,7 +1,8 @@
 """Interventions: base return and alignment under tool_policy free / audit / forbid.
 
-Reads each run's summary (last episode of each phase) and compares the policies, with the
-neutral-selection runs as a baseline when the sweep has them.
+Reads each run's summary (last episode of each phase) and compares the policies within each
+condition of the other axes (the neutral-selection runs are the baseline when the sweep has
+them); conditions that do not fit one figure go on to the next.
 
 Core objects: analyse.
 """
@@ -13,18 +14,22 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from matryoshka.analysis.dataset import VALUE_ORDER, Dataset
+from matryoshka.analysis.dataset import Dataset, Page, value_key
 from matryoshka.analysis.section import NotApplicable, Section, write_section
-from matryoshka.analysis.series import by_run
+from matryoshka.analysis.series import by_run, select
 from matryoshka.analysis.stats import summarise
-from matryoshka.analysis.style import CYCLE, VALUE_COLOURS, new_figure
+from matryoshka.analysis.style import annotate_n, condition_styles, new_figure
 from matryoshka.model.contract import summary_key
 
 NAME = "interventions"
 TITLE = "Interventions: tool policy"
+AXIS = "tool_policy"
 LEVEL_MARKERS = {1: "o", 2: "s", 3: "D"}
+#: Conditions (besides the tool policy) per figure: each brings a point per level and policy.
+PER_FIGURE = 3
 #: Panel -> (title, y label, levels drawn, candidate (phase, metric) columns).
 PANELS = {
     "base_return_train": ("base return, training", "base reward per step", (1,),
@@ -49,56 +54,62 @@ def _tidy(data: Dataset) -> pd.DataFrame:
 
 
 def analyse(data: Dataset, out: Path) -> Section:
-    """Plot base return and alignment per tool policy, level and selection mode.
+    """Plot base return and alignment per tool policy, level and condition.
 
     Raises:
         NotApplicable: tool_policy is not a sweep axis.
     """
-    if "tool_policy" not in data.axes:
-        raise NotApplicable(f"needs a sweep with tool_policy as an axis (axes here: "
+    if AXIS not in data.axes:
+        raise NotApplicable(f"needs a sweep with {AXIS} as an axis (axes here: "
                             f"{', '.join(data.axes) or 'none'})")
-    hue = ["selection"] if "selection" in data.axes else []
-    table = summarise(_tidy(data), ["panel", "level", *hue, "tool_policy"])
-    policies = sorted(table["tool_policy"].unique(), key=lambda p: VALUE_ORDER.get(p, (1, p)))
-    selections = sorted(table["selection"].unique()) if hue else [None]
+    others = [a for a in data.axes if a != AXIS]
+    table = summarise(_tidy(data), ["panel", "level", *others, AXIS])
+    policies = sorted(table[AXIS].unique(), key=value_key)
+    pages = data.pages(others, per_page=PER_FIGURE)
+    figures = [_figure(table, page, policies) for page in pages]
+    neutral = any(c.get("selection") == "neutral" for c in data.conditions(others))
+    baseline = "" if neutral else (" This sweep has no selection=neutral runs, so no neutral "
+                                   "baseline is drawn.")
+    caption = ("Base reward earned per step by organisms (last episode of training and of "
+               "deployment), and each level's alignment with the base objective at the end, for "
+               "each tool policy; points are means over seeds, bars the 95% t-interval over the "
+               f"seeds of each condition, n beside each point.{baseline} Level 2 and 3 are "
+               "absent under forbid: no tools exist there.")
+    return write_section(out, NAME, TITLE, caption, figures, table)
+
+
+def _figure(table: pd.DataFrame, page: Page, policies: list) -> Figure:
+    """One figure: four panels, tool policy on the x-axis, a colour per condition of the page."""
+    styles = condition_styles([page.inner(c) for c in page.conditions], "all runs")
     fig, axes = new_figure(2, 2, panel=(4.4, 3.0))
     for ax, (panel, (title, ylabel, _, _)) in zip(axes.flat, PANELS.items(), strict=True):
-        levels = sorted(table.loc[table["panel"] == panel, "level"].unique())
-        groups = list(itertools.product(selections, levels))
-        for k, (selection, level) in enumerate(groups):
-            rows = table[(table["panel"] == panel) & (table["level"] == level)]
-            if hue:
-                rows = rows[rows["selection"] == selection]
-            x = np.array([policies.index(p) for p in rows["tool_policy"]], dtype=float)
+        rows = table[table["panel"] == panel]
+        groups = list(itertools.product(range(len(page.conditions)),
+                                        sorted(rows["level"].unique())))
+        for k, (c, level) in enumerate(groups):
+            part = select(rows, page.conditions[c], level=level)
+            x = np.array([policies.index(p) for p in part[AXIS]], dtype=float)
             x += (k - (len(groups) - 1) / 2) * 0.8 / max(len(groups), 1)
-            mean = rows["mean"].to_numpy(dtype=float)
-            err = np.nan_to_num(np.vstack([mean - rows["ci_low"], rows["ci_high"] - mean]))
-            colour = VALUE_COLOURS.get(str(selection), CYCLE[selections.index(selection)])
+            mean = part["mean"].to_numpy(dtype=float)
+            err = np.nan_to_num(np.vstack([mean - part["ci_low"], part["ci_high"] - mean]))
             ax.errorbar(x, mean, yerr=err, fmt=LEVEL_MARKERS.get(int(level), "^"),
-                        color=colour, capsize=3, markersize=5, linestyle="none")
+                        color=styles[c]["color"], capsize=3, markersize=5, linestyle="none")
+            annotate_n(ax, x, mean, part["n"], color=styles[c]["color"])
         if panel.startswith("align"):
             ax.set_ylim(-1.05, 1.05)  # the intervals of a few seeds can reach past +-1
         ax.set_xticks(range(len(policies)), policies)
         ax.set_xlim(-0.6, len(policies) - 0.4)
         ax.set_title(title, fontsize="medium")
         ax.set_ylabel(ylabel)
-        ax.set_xlabel("tool_policy")
-    handles = [Line2D([], [], color=VALUE_COLOURS.get(str(s), CYCLE[i]), marker="o",
-                      linestyle="none", label=f"selection={s}")
-               for i, s in enumerate(selections) if s is not None]
+        ax.set_xlabel(AXIS)
+    handles = [Line2D([], [], color=s["color"], marker="o", linestyle="none", label=s["label"])
+               for s in styles]
     handles += [Line2D([], [], color="grey", marker=LEVEL_MARKERS.get(int(lv), "^"),
                        linestyle="none", label=f"Level {lv}")
                 for lv in sorted(table["level"].unique())]
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 5))
-    fig.suptitle("Interventions: base return and alignment by tool policy")
-    baseline = ("" if "neutral" in selections else
-                " This sweep has no selection=neutral runs, so no neutral baseline is drawn.")
-    caption = ("Base reward earned per step by organisms (last episode of training and of "
-               "deployment), and each level's alignment with the base objective at the end, for "
-               "each tool policy; points are means over runs, bars 95% t-intervals over seeds "
-               f"(none where a condition has one run).{baseline} Level 2 and 3 are absent under "
-               "forbid: no tools exist there.")
-    return write_section(out, NAME, TITLE, caption, fig, table)
+    fig.suptitle(page.title("Interventions: base return and alignment by tool policy"))
+    return fig
 
 
 if __name__ == "__main__":

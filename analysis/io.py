@@ -241,7 +241,14 @@ def _load_sweep(root: Path) -> Dataset:
     failed = len(table) - len(complete)
     notes = (f"{file}: {failed} of {len(table)} runs did not complete; "
              f"analysing the {len(complete)} complete ones",) if failed else ()
-    return Dataset(root, "sweep", tuple(runs), summary.reset_index(drop=True), params, notes)
+    data = Dataset(root, "sweep", tuple(runs), summary.reset_index(drop=True), params, notes)
+    twins = data.summary.duplicated([*data.axes, "replicate"], keep=False)
+    if twins.any():
+        ids = ", ".join(data.summary.loc[twins, "run_id"].astype(str).head(6))
+        notes += (f"{file}: runs {ids} share a condition and a replicate, so they are not "
+                  "independent seeds; their intervals are too narrow",)
+        data = Dataset(root, "sweep", data.runs, data.summary, params, notes)
+    return data
 
 
 def load(path: str | Path) -> Dataset:

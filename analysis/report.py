@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from matryoshka.analysis.dataset import VALUE_ORDER, Dataset
+from matryoshka.analysis.dataset import Dataset, value_key
 from matryoshka.analysis.entry import Skipped
 from matryoshka.analysis.section import Section
 from matryoshka.analysis.style import DPI
@@ -27,7 +27,7 @@ body { font-family: system-ui, sans-serif; max-width: 78rem; margin: 2rem auto; 
        color: #222; line-height: 1.45; }
 h1 { margin-bottom: 0.2rem; } h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2rem; }
 figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
-figcaption { color: #444; margin-top: 0.4rem; }
+.caption { color: #444; margin-top: 0.4rem; }
 table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0; }
 th, td { border: 1px solid #ddd; padding: 0.15rem 0.5rem; text-align: right; }
 th { background: #f3f3f3; } .note { color: #666; font-size: 0.9rem; }
@@ -52,7 +52,7 @@ def _link(path: Path, out: Path) -> str:
 
 def _ordered(values: pd.Series) -> list:
     """Distinct values in reading order (free, audit, forbid; numbers ascending)."""
-    return sorted(values.unique(), key=lambda v: VALUE_ORDER.get(v, (1, v)))
+    return sorted(values.unique(), key=value_key)
 
 
 def _describe(data: Dataset) -> str:
@@ -70,17 +70,15 @@ def _describe(data: Dataset) -> str:
 def _section(section: Section, out: Path) -> str:
     """The HTML of one section: figure, caption, table and links."""
     parts = [f'<section id="{html.escape(section.name)}"><h2>{html.escape(section.title)}</h2>']
-    png = next((f for f in section.figures if f.suffix == ".png"), None)
-    svg = next((f for f in section.figures if f.suffix == ".svg"), None)
-    if png is not None:
+    pngs = [f for f in section.figures if f.suffix == ".png"]
+    for png in pngs:
         image = (f'<img src="{_link(png, out)}" width="{_css_width(png)}" '
                  f'alt="{html.escape(section.title)}">')
-        if svg is not None:
+        svg = png.with_suffix(".svg")
+        if svg in section.figures:
             image = f'<a href="{_link(svg, out)}">{image}</a>'
-        parts.append(f"<figure>{image}<figcaption>{html.escape(section.caption)}"
-                     "</figcaption></figure>")
-    else:
-        parts.append(f"<p>{html.escape(section.caption)}</p>")
+        parts.append(f"<figure>{image}</figure>")
+    parts.append(f'<p class="caption">{html.escape(section.caption)}</p>')
     files = [*section.figures, *([section.csv] if section.csv else []), *section.extra]
     links = " · ".join(f'<a href="{_link(f, out)}">{html.escape(f.name)}</a>' for f in files)
     parts.append(f'<p class="note">Files: {links}</p>')

@@ -58,10 +58,10 @@ def time_axis(data: Dataset) -> str:
 
 def across_runs(data: Dataset, phase: str, metrics: Iterable[str] | None = None,
                 x: str = "generation") -> pd.DataFrame:
-    """`per_generation` for every run, tagged with run_id and the dataset's hue axes.
+    """`per_generation` for every run, tagged with run_id and the dataset's axes.
 
     Returns:
-        Columns run_id, <hue axes>, level, metric, <x>, value.
+        Columns run_id, <axes>, level, metric, <x>, value.
     """
     keep = None if metrics is None else list(metrics)
     frames = []
@@ -74,7 +74,7 @@ def across_runs(data: Dataset, phase: str, metrics: Iterable[str] | None = None,
     rows = pd.concat(frames, ignore_index=True)
     series = rows.groupby(["run_id", "level", "metric", x], as_index=False)["mean"].mean()
     series = series.rename(columns={"mean": "value"})
-    tags = data.summary[["run_id", *data.hue_axes]].astype({"run_id": str})
+    tags = data.summary[["run_id", *data.axes]].astype({"run_id": str})
     return series.merge(tags, on="run_id", how="left")
 
 

@@ -12,11 +12,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from matryoshka.analysis.dataset import Dataset
+import pandas as pd
+from matplotlib.figure import Figure
+
+from matryoshka.analysis.dataset import Dataset, Page
 from matryoshka.analysis.section import NotApplicable, Section, write_section
 from matryoshka.analysis.series import by_run, select
 from matryoshka.analysis.stats import summarise
-from matryoshka.analysis.style import condition_handles, condition_styles, new_figure, plot_band
+from matryoshka.analysis.style import (
+    annotate_n,
+    condition_handles,
+    condition_styles,
+    n_text,
+    new_figure,
+    plot_band,
+)
 from matryoshka.model.contract import summary_key
 
 NAME = "shift"
@@ -40,29 +50,37 @@ def analyse(data: Dataset, out: Path) -> Section:
     if tidy.empty:
         raise NotApplicable("no deploy/L1/reached_exit values: the runs have no maze "
                             "deployment episode")
-    hue = list(data.hue_axes)
-    table = summarise(tidy, [*hue, "measure", AXIS])
-    conditions = data.conditions()
-    styles = condition_styles(conditions, "this run" if data.kind == "run" else "all runs")
+    others = [a for a in data.axes if a != AXIS]
+    table = summarise(tidy, [*others, "measure", AXIS], shares=True)
     measures = [m for m in MEASURES if m in set(table["measure"])]
+    figures = [_figure(table, page, measures) for page in data.pages(others)]
+    caption = ("Share of Level-1 organisms that reached the moved exit (left) and that went to "
+               "the training exit's position instead (right), in the deployment episode, "
+               f"against the share of training episodes whose exit was random; "
+               f"{data.interval_note(shares=True)}. Goal misgeneralization shows as a high right "
+               "panel at 0; the fix works if the left panel rises with the share.")
+    return write_section(out, NAME, TITLE, caption, figures, table)
+
+
+def _figure(table: pd.DataFrame, page: Page, measures: list[str]) -> Figure:
+    """One figure: a panel per measure, a line per condition of the page, n at each point."""
+    styles = condition_styles([page.inner(c) for c in page.conditions], "all runs")
     fig, axes = new_figure(1, len(measures), panel=(4.2, 3.2), sharey=True)
+    counts: list[list[float]] = [[] for _ in page.conditions]
     for ax, measure in zip(axes[0], measures, strict=True):
-        for condition, style in zip(conditions, styles, strict=True):
+        for k, (condition, style) in enumerate(zip(page.conditions, styles, strict=True)):
             rows = select(table, condition, measure=measure).sort_values(AXIS)
             plot_band(ax, rows[AXIS], rows["mean"], rows["ci_low"], rows["ci_high"], **style)
+            annotate_n(ax, rows[AXIS], rows["mean"], rows["n"], **style)
+            counts[k] += rows["n"].tolist()
         ax.set_ylim(-0.02, 1.02)
         ax.set_title(f"organisms that {MEASURES[measure]}", fontsize="medium")
         ax.set_xlabel("share of training episodes with a random exit (fraction)")
     axes[0, 0].set_ylabel("share of organisms in deployment (fraction)")
-    handles = condition_handles(styles, [data.runs_in(c) for c in conditions])
+    handles = condition_handles(styles, [n_text(c) for c in counts])
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 3))
-    fig.suptitle("Distribution shift: deployment success vs random-exit training")
-    caption = ("Share of Level-1 organisms that reached the moved exit (left) and that went to "
-               "the training exit's position instead (right), in the deployment episode, "
-               f"against the share of training episodes whose exit was random; "
-               f"{data.pooling_note()}. Goal misgeneralization shows as a high right panel at "
-               "0; the fix works if the left panel rises with the share.")
-    return write_section(out, NAME, TITLE, caption, fig, table)
+    fig.suptitle(page.title("Distribution shift: deployment success vs random-exit training"))
+    return fig
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
 Figures are `matplotlib.figure.Figure` objects drawn on the Agg canvas: no pyplot, no global
 state, no display needed.
 
-Core objects: OKABE_ITO, new_figure, condition_styles, condition_handles, plot_band, mark_empty,
-save.
+Core objects: OKABE_ITO, new_figure, condition_styles, n_text, row_label, condition_handles, annotate_n,
+plot_band, mark_empty, save.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+
+from matryoshka.analysis.dataset import condition_label
 
 OKABE_ITO = {
     "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73",
@@ -52,11 +54,6 @@ def new_figure(nrows: int = 1, ncols: int = 1, panel: tuple[float, float] = (3.6
     return fig, axes
 
 
-def condition_label(condition: Mapping[str, object], empty: str = "all runs") -> str:
-    """`selection=neutral, tool_policy=free`, or `empty` for the empty condition."""
-    return ", ".join(f"{k}={v}" for k, v in condition.items()) or empty
-
-
 def condition_styles(conditions: Sequence[Mapping[str, object]],
                      empty: str = "all runs") -> list[dict]:
     """Line styles for conditions: colour from the non-selection values, line style from selection.
@@ -83,11 +80,36 @@ def condition_styles(conditions: Sequence[Mapping[str, object]],
     return styles
 
 
-def condition_handles(styles: Sequence[Mapping], runs: Sequence[int]) -> list[Line2D]:
-    """Legend entries for `condition_styles`, each label followed by its number of runs."""
+def n_text(counts: Sequence[float] | np.ndarray) -> str:
+    """The seeds behind a line's points: `n = 3`, or `n = 2-3` where points differ."""
+    values = np.asarray(counts, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return "n = 0"
+    low, high = int(values.min()), int(values.max())
+    return f"n = {low}" if low == high else f"n = {low}–{high}"
+
+
+def row_label(condition: Mapping[str, object], counts: Sequence[float], quantity: str) -> str:
+    """The y label of a row of panels for one condition: its values, its seeds, the quantity."""
+    lines = [f"{k}={v}" for k, v in condition.items()]
+    return "\n".join([*lines, f"({n_text(counts)})", quantity])
+
+
+def condition_handles(styles: Sequence[Mapping], counts: Sequence[str]) -> list[Line2D]:
+    """Legend entries for `condition_styles`, each label followed by its seeds, e.g. `(n = 3)`."""
     return [Line2D([], [], color=s["color"], linestyle=s["linestyle"], marker="o", markersize=3,
-                   label=f"{s['label']} ({n} run{'s' if n != 1 else ''})")
-            for s, n in zip(styles, runs, strict=True)]
+                   label=f"{s['label']} ({n})")
+            for s, n in zip(styles, counts, strict=True)]
+
+
+def annotate_n(ax: Axes, x: Sequence[float], y: Sequence[float], n: Sequence[float],
+               **style: object) -> None:
+    """Write each point's number of seeds beside it, in the line's colour."""
+    for xi, yi, ni in zip(x, y, n, strict=True):
+        if np.isfinite(yi):
+            ax.annotate(f"n={int(ni)}", (xi, yi), textcoords="offset points", xytext=(4, 4),
+                        fontsize="x-small", color=style.get("color", "grey"))
 
 
 def plot_band(ax: Axes, x: Sequence[float], mean: Sequence[float], low: Sequence[float],

@@ -3,19 +3,18 @@
 Reads the per-run summary (the last episode of each phase: `sweep.parquet`'s summary columns,
 or the same computed from `levels.parquet`) and writes `summary.csv` (tidy, every metric) and
 `summary.md` (the metrics the runs' registry marks as headline, one row per condition, phase
-and level).
+and level, with the number of seeds of the condition).
 
 Core objects: summary_table, headline, to_markdown, analyse.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from matryoshka.analysis.dataset import Dataset
+from matryoshka.analysis.dataset import Dataset, value_key
 from matryoshka.analysis.section import NotApplicable, Section, write_section
 from matryoshka.analysis.stats import format_ci, summarise
 from matryoshka.model.contract import PHASES, parse_summary_key
@@ -25,33 +24,44 @@ TITLE = "Summary per level and phase"
 
 
 def summary_table(data: Dataset) -> pd.DataFrame:
-    """Every summary metric's mean and t-interval over the runs of each condition.
+    """Every summary metric's mean and 95% interval over the seeds of each condition.
 
     Returns:
-        Columns <hue axes>, phase, level, metric, mean, ci_low, ci_high, n.
+        Columns <axes>, phase, level, metric, mean, ci_low, ci_high, n (seeds with a value).
     """
-    hue = list(data.hue_axes)
+    axes = list(data.axes)
     columns = [c for c in data.summary.columns if parse_summary_key(c)]
-    tidy = data.summary.melt(id_vars=["run_id", *hue], value_vars=columns, var_name="column",
+    tidy = data.summary.melt(id_vars=["run_id", *axes], value_vars=columns, var_name="column",
                              value_name="value")
     parts = tidy["column"].str.split("/", expand=True)
     tidy = tidy.assign(phase=parts[0], level=parts[1].str.removeprefix("L").astype(int),
                        metric=parts[2], value=tidy["value"].astype(float))
-    return summarise(tidy, [*hue, "phase", "level", "metric"])
+    return summarise(tidy, [*axes, "phase", "level", "metric"], shares=data.share_rows)
 
 
-def headline(table: pd.DataFrame, hue: list[str], metrics: Sequence[str]) -> pd.DataFrame:
-    """The given metrics as one row per condition, phase and level, cells `mean ± half-width`."""
+def headline(table: pd.DataFrame, data: Dataset) -> pd.DataFrame:
+    """The headline metrics as one row per condition, phase and level, cells `mean ± half-width`.
+
+    The headline metrics are those the runs' registry marks so; the `n` column is the number of
+    seeds of the condition.
+    """
+    axes = list(data.axes)
+    metrics = [name for name, m in data.metrics.items() if m.headline]
     rows = table[table["metric"].isin(metrics)].copy()
     rows["cell"] = [format_ci(m, lo, hi) for m, lo, hi in
                     zip(rows["mean"], rows["ci_low"], rows["ci_high"], strict=True)]
-    wide = rows.pivot_table(index=[*hue, "phase", "level"], columns="metric", values="cell",
+    wide = rows.pivot_table(index=[*axes, "phase", "level"], columns="metric", values="cell",
                             aggfunc="first", fill_value="")
     order = [m for m in metrics if m in wide.columns]
     wide = wide[order].reset_index()
     wide.columns.name = None
+    seeds = [data.runs_in({a: row[a] for a in axes}) for _, row in wide.iterrows()]
+    wide.insert(len(axes), "n", seeds)
     wide["order"] = wide["phase"].map({p: i for i, p in enumerate(PHASES)}).fillna(len(PHASES))
-    return wide.sort_values([*hue, "order", "level"]).drop(columns="order")
+    keys = [wide[a].map(value_key) for a in axes]
+    wide = wide.assign(**{f"_key{i}": k for i, k in enumerate(keys)})
+    sort = [*(f"_key{i}" for i in range(len(axes))), "order", "level"]
+    return wide.sort_values(sort).drop(columns=["order", *(f"_key{i}" for i in range(len(axes)))])
 
 
 def to_markdown(frame: pd.DataFrame) -> str:
@@ -73,13 +83,13 @@ def analyse(data: Dataset, out: Path) -> Section:
     table = summary_table(data)
     if table.empty:
         raise NotApplicable("no <phase>/L<level>/<metric> summary values in the runs")
-    hue = list(data.hue_axes)
-    wide = headline(table, hue, [name for name, m in data.metrics.items() if m.headline])
+    wide = headline(table, data)
     out.mkdir(parents=True, exist_ok=True)
-    interval = ("mean ± half-width of the 95% t-interval over runs (seeds)"
-                if data.kind == "sweep" else "one run, so no interval over seeds")
-    if data.pooled_axes:
-        interval += f", pooled over {', '.join(data.pooled_axes)}"
+    interval = ("mean ± half-width of the 95% interval over the seeds of each condition (the "
+                "t-interval; for shares the score interval, written mean [low, high] where it "
+                "is asymmetric), n = seeds"
+                if data.kind == "sweep"
+                else "one run, so no interval over seeds")
     markdown = out / "summary.md"
     markdown.write_text(f"# {TITLE}\n\nLast episode of each phase; {interval}.\n\n"
                         f"{to_markdown(wide)}", encoding="utf-8")

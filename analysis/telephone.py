@@ -13,12 +13,13 @@ import itertools
 from pathlib import Path
 
 import pandas as pd
+from matplotlib.figure import Figure
 
-from matryoshka.analysis.dataset import Dataset
+from matryoshka.analysis.dataset import Dataset, Page
 from matryoshka.analysis.section import NotApplicable, Section, write_section
 from matryoshka.analysis.series import by_run, select
 from matryoshka.analysis.stats import summarise
-from matryoshka.analysis.style import VALUE_COLOURS, condition_label, new_figure, plot_band
+from matryoshka.analysis.style import VALUE_COLOURS, new_figure, plot_band, row_label
 from matryoshka.model.contract import summary_key
 
 NAME = "telephone"
@@ -53,39 +54,45 @@ def analyse(data: Dataset, out: Path) -> Section:
     if len(levels) < 2:
         raise NotApplicable("only Level 1 has alignment data: no tools were built "
                             "(tool_policy=forbid, or too little power)")
-    hue = list(data.hue_axes)
-    table = summarise(tidy, [*hue, "measure", "world", "level"])
+    axes = list(data.axes)
+    table = summarise(tidy, [*axes, "measure", "world", "level"])
     # Conditions without tools (tool_policy=forbid) have nothing to say about hand-offs.
-    conditions = [c for c in data.conditions()
-                  if select(table, c)["level"].nunique() > 1]
+    shown = [c for c in data.conditions() if select(table, c)["level"].nunique() > 1]
+    pages = [page for page in data.pages() if any(c in shown for c in page.conditions)]
+    figures = [_figure(table, page, [c for c in page.conditions if c in shown], levels)
+               for page in pages]
+    caption = ("Alignment of each level with the base objective and with the agent one "
+               "hand-off up, at the end of training (deployment cells: during the deployment "
+               f"episode when the run has one); mean over seeds, {data.interval_note()}. Each "
+               "step to the right is one more hand-off; the gap between the lines is what the "
+               "distribution shift reveals.")
+    return write_section(out, NAME, TITLE, caption, figures, table)
+
+
+def _figure(table: pd.DataFrame, page: Page, conditions: list[dict], levels: list) -> Figure:
+    """One figure: a row per condition, a column per measure, a line per world."""
     fig, axes = new_figure(len(conditions), len(MEASURES), sharex=True, sharey=True)
     for i, condition in enumerate(conditions):
+        counts = []
         for j, (measure, measure_label) in enumerate(MEASURES.items()):
             ax = axes[i, j]
             for world, (world_label, linestyle) in WORLDS.items():
                 rows = select(table, condition, measure=measure, world=world)
                 plot_band(ax, rows["level"], rows["mean"], rows["ci_low"], rows["ci_high"],
                           color=VALUE_COLOURS[world], linestyle=linestyle, label=world_label)
+                counts += rows["n"].tolist()
             ax.axhline(0.0, color="grey", linewidth=0.6)
             ax.set_ylim(-1.05, 1.05)
             ax.set_xticks(levels)
             if i == 0:
                 ax.set_title(measure_label, fontsize="medium")
-            if j == 0:
-                label = condition_label(condition).replace(", ", "\n")
-                ax.set_ylabel(f"{label} ({data.runs_in(condition)} runs)\n"
-                              "alignment (Pearson r)")
             if i == len(conditions) - 1:
                 ax.set_xlabel("level (1 organisms, 2 tools, 3 tools of tools)")
+        axes[i, 0].set_ylabel(row_label(page.inner(condition), counts, "alignment (Pearson r)"))
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=2)
-    fig.suptitle("The telephone game: alignment by level, training vs deployment")
-    caption = ("Alignment of each level with the base objective and with the agent one "
-               "hand-off up, at the end of training (deployment cells: during the deployment "
-               "episode when the run has one); mean over runs, "
-               f"{data.pooling_note()}. Each step to the right is one more hand-off; the gap "
-               "between the lines is what the distribution shift reveals.")
-    return write_section(out, NAME, TITLE, caption, fig, table)
+    fig.suptitle(page.title("The telephone game: alignment by level, training vs deployment"))
+    return fig
 
 
 if __name__ == "__main__":

@@ -31,13 +31,17 @@ FIGURES = ("drift", "telephone", "wants", "competence", "interventions", "shift"
            "occupancy")
 
 
+#: A power x wisdom grid, then one point each with neutral selection, no tools, random exits.
+FULL = [{"power": p, "wisdom": w} for p in (0.2, 0.8) for w in (0.2, 0.8)] + [
+    {"selection": "neutral"}, {"tool_policy": "forbid"}, {"random_exit_share": 0.5}]
+
+
 @pytest.fixture(scope="module")
 def full_sweep(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A sweep with every axis, so that every analysis applies."""
-    root = write_sweep(tmp_path_factory.mktemp("full"), {
-        "selection": ["generational", "neutral"], "tool_policy": ["free", "forbid"],
-        "power": [0.2, 0.8], "wisdom": [0.2, 0.8], "random_exit_share": [0.0, 0.5]},
-        replicates=1)
+    points = [{"selection": "generational", "tool_policy": "free", "power": 0.2, "wisdom": 0.2,
+               "random_exit_share": 0.0, **point} for point in FULL]
+    root = write_sweep(tmp_path_factory.mktemp("full"), points, replicates=2)
     return root, _printed(root)
 
 
@@ -59,14 +63,37 @@ def test_every_figure_from_a_full_sweep(full_sweep: tuple[Path, str]) -> None:
     root, printed = full_sweep
     out = root / "figures"
     for name in FIGURES:
-        for suffix in (".png", ".svg", ".csv"):
-            file = out / f"{name}{suffix}"
-            assert file.is_file() and file.stat().st_size > 0, file
-        assert (out / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        assert "<svg" in (out / f"{name}.svg").read_text(encoding="utf-8")[:2000]
+        assert (out / f"{name}.csv").stat().st_size > 0
+        pngs = _pages(out, name)
+        assert pngs, name
+        for png in pngs:
+            assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            assert "<svg" in png.with_suffix(".svg").read_text(encoding="utf-8")[:2000]
     assert "skipped" not in printed
-    assert "1 of 33 runs did not complete" in printed
+    assert "1 of 15 runs did not complete" in printed
     assert printed.strip().splitlines()[-1] == f"report: {out / 'report.html'}"
+
+
+def _pages(out: Path, name: str) -> list[Path]:
+    """A figure's PNG, or its pages' PNGs (`name-1.png`, ...) when it was split."""
+    single = out / f"{name}.png"
+    return [single] if single.is_file() else sorted(out.glob(f"{name}-[0-9]*.png"))
+
+
+def test_seven_conditions_are_split_over_figures_never_pooled(
+        full_sweep: tuple[Path, str]) -> None:
+    root, _ = full_sweep
+    out = root / "figures"
+    # Seven conditions: more than one figure shows, so drift and wants are split in two.
+    assert [p.name for p in _pages(out, "drift")] == ["drift-1.png", "drift-2.png"]
+    assert len(_pages(out, "wants")) == 2
+    drift_table = pd.read_csv(out / "drift.csv")
+    keys = ["selection", "tool_policy", "power", "wisdom", "random_exit_share"]
+    assert len(drift_table[keys].drop_duplicates()) == len(FULL)
+    assert (drift_table["n"] == 2).all()  # two seeds per condition, never more
+    summary = pd.read_csv(out / "summary.csv")
+    assert len(summary[keys].drop_duplicates()) == len(FULL)
+    assert (summary["n"] == 2).all()
 
 
 def test_report_shows_every_figure_and_references_only_existing_files(
@@ -75,7 +102,7 @@ def test_report_shows_every_figure_and_references_only_existing_files(
     report = root / "figures" / "report.html"
     links = _referenced(report)
     for name in FIGURES:
-        assert f"{name}.png" in links
+        assert {p.name for p in _pages(report.parent, name)} <= set(links)
     assert "summary.md" in links and "summary.csv" in links
     for link in links:
         assert not link.startswith(("http:", "https:", "//", "/")), link

@@ -186,17 +186,18 @@ def write_run(path: Path, seed: int = 0, replicate: int = 1, scenario: str = "ma
     return path
 
 
-def write_sweep(path: Path, grid: dict[str, list], replicates: int = 3,
+def write_sweep(path: Path, grid: dict[str, list] | list[dict], replicates: int = 3,
                 failed: int = 1) -> Path:
-    """Write a sweep directory: one run per grid point and replicate, plus failed rows.
+    """Write a sweep directory: one run per point and replicate, plus failed rows.
 
+    `grid` is either axes whose every combination is a point, or the list of points itself.
     `sweep.parquet` holds the parameters and a few summary columns; the rest the analysis
     computes from each run's `levels.parquet`.
     """
+    points = grid if isinstance(grid, list) else [
+        dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
     rows = []
-    for index, (values, replicate) in enumerate(
-            itertools.product(itertools.product(*grid.values()), range(replicates))):
-        params = dict(zip(grid, values, strict=True))
+    for index, (params, replicate) in enumerate(itertools.product(points, range(replicates))):
         run_id = f"run-{index:03d}"
         write_run(path / "runs" / run_id, seed=index, replicate=replicate, **params)
         p = {**DEFAULTS, **params}

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_analysis_fixtures import (
     GENERATIONS,
     HALF_WIDTH_3,
@@ -20,7 +22,13 @@ from test_analysis_fixtures import (
 from matryoshka.analysis import competence, drift, interventions, tables
 from matryoshka.analysis.io import load
 from matryoshka.analysis.series import across_runs, endpoints, per_generation, time_axis
-from matryoshka.analysis.stats import format_ci, mean_ci, summarise, t_quantile
+from matryoshka.analysis.stats import (
+    format_ci,
+    mean_ci,
+    share_interval,
+    summarise,
+    t_quantile,
+)
 from matryoshka.analysis.style import OKABE_ITO, condition_styles
 
 T_975_2 = 4.302652729911275  # Student t, 97.5% quantile, 2 degrees of freedom (from tables)
@@ -61,7 +69,50 @@ def test_summarise_groups_with_hand_computed_intervals() -> None:
     assert math.isnan(out.loc["c", "ci_low"])
 
 
+def test_share_interval_by_hand() -> None:
+    # Seeds 0.0, 0.1, 0.2: p = 0.1, sd = 0.1, v = sd**2 / 3 = 0.01 / 3, t = t(0.975, 2).
+    # a = t**2 * v / (p * (1 - p)) = 18.5128 * 0.0033333 / 0.09 = 0.685660 (n_eff = 27 trials);
+    # centre = (0.1 + a / 2) / (1 + a) = 0.262705; half = sqrt(t**2 v + a**2 / 4) / (1 + a)
+    # = sqrt(0.0617094 + 0.117533) / 1.685660 = 0.251160.
+    low, high = share_interval(0.1, 0.1, 3)
+    assert (low, high) == pytest.approx((0.262705 - 0.251160, 0.262705 + 0.251160), abs=2e-6)
+    # The t-interval, 0.1 -+ 0.248, would reach below 0.
+    assert 0.1 - T_975_2 * 0.1 / math.sqrt(3) < 0 < low
+    # Seeds 0.4, 0.5, 0.6: symmetric about 0.5, a = t**2 * v / 0.25 = 0.246838, half
+    # = sqrt(0.0617094 + 0.0152323) / 1.246838 = 0.222470.
+    low, high = share_interval(0.5, 0.1, 3)
+    assert (low, high) == pytest.approx((0.5 - 0.222470, 0.5 + 0.222470), abs=2e-6)
+
+
+def test_share_interval_edges() -> None:
+    # Every seed the same: zero width, as the t-interval; one seed: no interval.
+    assert share_interval(0.0, 0.0, 10) == (0.0, 0.0)
+    assert share_interval(0.3, 0.0, 4) == (0.3, 0.3)
+    assert all(math.isnan(v) for v in share_interval(0.5, 0.2, 1))
+    # Many seeds far from the bounds: the t-interval.
+    low, high = share_interval(0.5, 0.1, 1000)
+    half = float(t_quantile(999)) * 0.1 / math.sqrt(1000)
+    assert (low, high) == pytest.approx((0.5 - half, 0.5 + half), rel=1e-3)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(0.0, 1.0), min_size=2, max_size=12))
+def test_share_interval_stays_in_the_unit_interval_and_holds_the_mean(values: list[float]) -> None:
+    x = np.array(values)
+    low, high = share_interval(x.mean(), x.std(ddof=1), len(x))
+    assert 0.0 <= low <= x.mean() + 1e-12 and x.mean() - 1e-12 <= high <= 1.0
+
+
+def test_summarise_uses_the_share_interval_only_for_shares(sweep: Path) -> None:
+    frame = pd.DataFrame({"metric": ["reached_exit"] * 3 + ["base_return"] * 3,
+                          "value": [0.0, 0.1, 0.2] * 2})
+    out = summarise(frame, ["metric"], shares=load(sweep).share_rows).set_index("metric")
+    assert out.loc["reached_exit", "ci_low"] == pytest.approx(0.011545, abs=2e-6)
+    assert out.loc["base_return", "ci_low"] == pytest.approx(0.1 - T_975_2 * 0.1 / math.sqrt(3))
+
+
 def test_format_ci() -> None:
+    assert format_ci(0.1, 0.011545, 0.513865) == "0.1 [0.012, 0.51]"
     assert format_ci(0.5, 0.4, 0.6) == "0.5 ± 0.1"
     assert format_ci(0.5, float("nan"), float("nan")) == "0.5"
     assert format_ci(float("nan"), 0.0, 1.0) == ""
@@ -160,7 +211,7 @@ def test_summary_table_matches_the_levels(sweep: Path, tmp_path: Path) -> None:
     assert row["mean"] == pytest.approx(0.11)
     assert row["n"] == 3
     markdown = (tmp_path / "summary.md").read_text(encoding="utf-8")
-    assert "| generational | free | train | 3 |" in markdown
+    assert "| generational | free | 3 | train | 3 |" in markdown
     assert "0.11 ± 0.025" in markdown
 
 

@@ -24,7 +24,6 @@ from matryoshka.model.model import MatryoshkaModel
 from matryoshka.runs.single import run_simulation
 
 MAZE = dict(width=13, height=13, episode_steps=30)
-SEEDS = (1, 2, 3)
 
 
 def base_return_by_generation(selection: str, seed: int) -> pd.Series:
@@ -38,16 +37,18 @@ def base_return_by_generation(selection: str, seed: int) -> pd.Series:
 
 
 @pytest.fixture(scope="module")
-def returns() -> dict[str, list[pd.Series]]:
-    return {s: [base_return_by_generation(s, seed) for seed in SEEDS] for s in ("generational", "neutral")}
+def returns(seeds) -> dict[str, list[pd.Series]]:
+    return {s: [base_return_by_generation(s, seed) for seed in seeds(3)] for s in ("generational", "neutral")}
 
 
+@pytest.mark.effect
 def test_selection_raises_base_return_above_neutral(returns):
     last = {s: np.array([r.iloc[-1] for r in series]) for s, series in returns.items()}
     assert (last["generational"] > last["neutral"]).all(), last
     assert last["generational"].mean() - last["neutral"].mean() > 0.09, last
 
 
+@pytest.mark.effect
 def test_base_return_rises_over_generations_under_selection_only(returns):
     rise = {s: np.mean([r.iloc[-1] - r.iloc[0] for r in series]) for s, series in returns.items()}
     assert rise["generational"] > 0.08, rise
@@ -55,8 +56,10 @@ def test_base_return_rises_over_generations_under_selection_only(returns):
     assert all(len(r) == 8 for series in returns.values() for r in series)
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_shift_lowers_reached_exit_and_raises_reached_proxy(tmp_path, seed):
+@pytest.mark.effect
+@pytest.mark.parametrize("which", [0, 1])
+def test_shift_lowers_reached_exit_and_raises_reached_proxy(tmp_path, seeds, which):
+    seed = seeds(2)[which]
     params = dict(population=60, generations=6, deploy_episodes=1, random_exit_share=0.0,
                   tool_policy="forbid", **MAZE)  # fmt: skip
     summary = run_simulation("maze-v1", params, seed, tmp_path / "run", progress=False)

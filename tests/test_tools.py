@@ -23,23 +23,28 @@ def agents(model: MatryoshkaModel):
     return model.recorder.agents_table().to_pandas()
 
 
-def test_free_tools_reach_levels_two_and_three_and_forbid_builds_none():
-    free = agents(run(tool_policy="free", build_rate=0.2, power=0.8))
+@pytest.mark.effect
+def test_free_tools_reach_levels_two_and_three_and_forbid_builds_none(seeds):
+    seed = seeds(1)[0]
+    free = agents(run(seed=seed, tool_policy="free", build_rate=0.2, power=0.8))
     assert {2, 3} <= set(free.loc[free.kind == "tool", "level"])
     assert free.loc[free.kind == "tool", "builder"].notna().all()
-    forbid = agents(run(tool_policy="forbid", build_rate=0.2, power=0.8))
+    forbid = agents(run(seed=seed, tool_policy="forbid", build_rate=0.2, power=0.8))
     assert (forbid.kind == "tool").sum() == 0
     assert set(forbid.level) == {1}
 
 
+@pytest.mark.effect
 @pytest.mark.parametrize("depth", [1, 2, 3])
-def test_max_depth_is_never_exceeded(depth):
-    table = agents(run(max_depth=depth, build_rate=0.3, power=0.9))
+def test_max_depth_is_never_exceeded(depth, seeds):
+    table = agents(run(seed=seeds(1)[0], max_depth=depth, build_rate=0.3, power=0.9))
     assert table.level.max() == depth
 
 
-def test_audit_scraps_only_tools_below_the_threshold():
-    model = run(tool_policy="audit", build_rate=0.3, power=0.9, wisdom=0.1, audit_threshold=0.6)
+@pytest.mark.effect
+def test_audit_scraps_only_tools_below_the_threshold(seeds):
+    model = run(seed=seeds(1)[0], tool_policy="audit", build_rate=0.3, power=0.9, wisdom=0.1,
+                audit_threshold=0.6)
     events = model.recorder.events_table().to_pandas()
     scrapped = events[events.event == "scrapped"]
     assert len(scrapped) > 0
