@@ -14,7 +14,7 @@ from matryoshka.agents.organism import Organism
 from matryoshka.agents.planning import horizon
 from matryoshka.agents.tool import Tool
 from matryoshka.model.contract import PHASES
-from matryoshka.model.metrics import alignment, cosine
+from matryoshka.model.metrics import CellStats, correlation, cosine
 from matryoshka.model.recorder import ALIGN_COLUMNS, LEDGER_COLUMNS
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ class Lifecycle:
     preset: Preset
     recorder: Recorder
     config: dict[str, Any]
-    reference: dict[str, np.ndarray]
+    cell_stats: dict[str, CellStats]
     base_weights: np.ndarray
     phase: str
     steps: int
@@ -131,11 +131,11 @@ class Lifecycle:
         """
         pop = self.pop
         w = pop["weights"][slots]
-        for phase, phi in self.reference.items():
-            pop[f"align_base_{phase}"][slots] = alignment(w, self.base_weights, phi)
-            pop[f"align_root_{phase}"][slots] = alignment(w, pop["root_w"][slots], phi)
+        for phase, s in self.cell_stats.items():
+            pop[f"align_base_{phase}"][slots] = correlation(w, self.base_weights, s)
+            pop[f"align_root_{phase}"][slots] = correlation(w, pop["root_w"][slots], s)
             if has_parent:
-                pop[f"align_parent_{phase}"][slots] = alignment(w, pop["parent_w"][slots], phi)
+                pop[f"align_parent_{phase}"][slots] = correlation(w, pop["parent_w"][slots], s)
         pop["cos_base"][slots] = cosine(w, self.base_weights)
         if has_parent:
             pop["cos_parent"][slots] = cosine(w, pop["parent_w"][slots])

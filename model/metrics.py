@@ -1,11 +1,64 @@
 """Alignment metrics: how much two objectives agree, computed for many agents at once.
 
-Core Objects: alignment, cosine, level_stats.
+Core Objects: CellStats, cell_stats, correlation, alignment, cosine, level_stats.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+
+# A utility whose centred sum of squares is below this share of its largest possible value (from the
+# raw feature magnitudes) is constant up to rounding: its correlation is undefined.
+_RELATIVE_ZERO = 1e-12
+
+
+@dataclass(frozen=True)
+class CellStats:
+    """What alignment needs to know of a set of reference cells, whatever their number.
+
+    Attributes:
+        scatter: ``(K, K)`` the sum over cells of the outer products of the centred features
+            (``R`` times their covariance): ``a' scatter b`` is two utilities' centred cross-product.
+        norms: ``(K,)`` the root sum of squares of each raw feature: ``(|a| . norms)^2`` bounds a
+            utility's sum of squares, the scale against which rounding is judged.
+    """
+
+    scatter: np.ndarray
+    norms: np.ndarray
+
+
+def cell_stats(phi: np.ndarray) -> CellStats:
+    """Summarize reference cells for ``correlation``; ``phi`` is their ``(R, K)`` features."""
+    centred = phi - phi.mean(axis=0)
+    return CellStats(centred.T @ centred, np.sqrt((phi**2).sum(axis=0)))
+
+
+def correlation(w_a: np.ndarray, w_b: np.ndarray, stats: CellStats) -> np.ndarray:
+    """Pearson correlation of linear utilities over cells, in closed form from their statistics.
+
+    ``corr(u_a, u_b) = a'Sb / sqrt(a'Sa * b'Sb)`` with ``S`` the features' scatter matrix: O(K^2)
+    per agent whatever the number of cells.
+
+    Args:
+        w_a: ``(N, K)`` effective weights.
+        w_b: ``(N, K)`` or ``(K,)`` effective weights to compare with.
+        stats: The cells' ``CellStats``.
+
+    Returns:
+        ``(N,)`` correlations in [-1, 1]; NaN where either utility is constant over the cells.
+    """
+    s = stats.scatter
+    w_b = np.broadcast_to(w_b, np.shape(w_a))
+    sb = w_b @ s
+    num = (w_a * sb).sum(axis=-1)
+    var_a = (w_a * (w_a @ s)).sum(axis=-1)
+    var_b = (w_b * sb).sum(axis=-1)
+    bound_a, bound_b = (np.abs(w_a) @ stats.norms) ** 2, (np.abs(w_b) @ stats.norms) ** 2
+    ok = (var_a > _RELATIVE_ZERO * bound_a) & (var_b > _RELATIVE_ZERO * bound_b)
+    denom = np.sqrt(np.where(ok, var_a * var_b, 1.0))
+    return np.clip(np.divide(num, denom, out=np.full(num.shape, np.nan), where=ok), -1.0, 1.0)
 
 
 def alignment(w_a: np.ndarray, w_b: np.ndarray, phi: np.ndarray) -> np.ndarray:
@@ -19,14 +72,7 @@ def alignment(w_a: np.ndarray, w_b: np.ndarray, phi: np.ndarray) -> np.ndarray:
     Returns:
         ``(N,)`` correlations in [-1, 1]; NaN where either utility is constant over the cells.
     """
-    u_a = w_a @ phi.T
-    u_b = np.broadcast_to(np.asarray(w_b) @ phi.T, u_a.shape)
-    u_a = u_a - u_a.mean(axis=-1, keepdims=True)
-    u_b = u_b - u_b.mean(axis=-1, keepdims=True)
-    denom = np.sqrt((u_a**2).sum(axis=-1) * (u_b**2).sum(axis=-1))
-    num = (u_a * u_b).sum(axis=-1)
-    ok = denom > 1e-12
-    return np.divide(num, denom, out=np.full(num.shape, np.nan), where=ok)
+    return correlation(w_a, w_b, cell_stats(phi))
 
 
 def cosine(w_a: np.ndarray, w_b: np.ndarray) -> np.ndarray:

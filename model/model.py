@@ -32,6 +32,7 @@ from matryoshka.model.delegation import (
     update_trust,
 )
 from matryoshka.model.lifecycle import TRAIL, Lifecycle
+from matryoshka.model.metrics import cell_stats
 from matryoshka.model.params import ConfigError, validate
 from matryoshka.model.population import Population
 from matryoshka.model.recorder import ALIGN_COLUMNS, Recorder
@@ -89,8 +90,8 @@ class MatryoshkaModel(Lifecycle, Model):
         self.near = [neighbourhoods(self.dist, h) for h in range(reach + 1)]
         self.train_world = preset.world(config, "train", self.dist)
         self.deploy_world = preset.world(config, "deploy", self.dist)
-        self.reference = {
-            phase: w.phi[w.open_cells]
+        self.cell_stats = {  # alignment is measured over every open cell of each world
+            phase: cell_stats(w.phi[w.open_cells])
             for phase, w in zip(PHASES, (self.train_world, self.deploy_world), strict=True)
         }
         self.grid = OrthogonalVonNeumannGrid(
