@@ -59,7 +59,7 @@ class MatryoshkaModel(Lifecycle, Model):
         if isinstance(scenario, Scenario):
             params = {**{k: v for k, v in scenario if k not in ("rng", "name")}, **params}
             rng, scenario = scenario.rng, getattr(scenario, "name", None)
-        name = scenario or DEFAULT_SCENARIO
+        name = DEFAULT_SCENARIO if scenario is None else scenario
         preset = get(name)
         config = validate(params, preset.defaults)
         streams = Streams(rng)

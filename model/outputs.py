@@ -1,12 +1,13 @@
 """Writing a run's outputs: a directory that appears whole or not at all.
 
-Core Objects: write_run, atomic_directory, lineage_graph, phylogeny.
+Core Objects: write_run, atomic_directory, check_writable, json_text, lineage_graph, phylogeny.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -22,11 +23,48 @@ import pyarrow.parquet as pq
 from matryoshka.model.params import ConfigError
 
 
+def check_writable(path: Path, what: str = "output directory", inside: bool = False) -> None:
+    """Refuse a directory path that cannot be created and written, before any work is done.
+
+    Where the work will write (the nearest existing ancestor of ``path``, or ``path`` itself if it
+    exists and ``inside``) must be a directory in which a directory and a file can be created: a
+    probe of both is made there and removed at once, so nothing is left behind.
+
+    Args:
+        path: The directory to be written.
+        what: What it is, for the message.
+        inside: Files go into ``path`` itself (a sweep directory), not beside it (a run directory,
+            written to a temporary directory beside it and renamed).
+
+    Raises:
+        ConfigError: The path is a dangling symbolic link, lies below a file, or its place on
+            disk refuses writing (a read-only filesystem, ``/proc``, ``/sys``, no permission).
+    """
+    path = Path(path)
+    link = next((p for p in [path, *path.parents] if os.path.lexists(p)), None)
+    if link is not None and link.is_symlink() and not link.exists():
+        raise ConfigError(f"{what} '{path}': '{link}' is a symbolic link to '{os.readlink(link)}', which "
+                          "does not exist: choose another path or remove the link")  # fmt: skip
+    candidates = [path, *path.parents] if inside else list(path.parents)
+    place = next((p for p in candidates if p.exists()), Path("."))
+    if not place.is_dir():
+        raise ConfigError(f"{what} '{path}' cannot be created: '{place}' is a file")
+    try:
+        probe = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".probe", dir=place))
+        try:
+            (probe / "probe").write_bytes(b"")
+        finally:
+            shutil.rmtree(probe, ignore_errors=True)
+    except OSError as err:
+        raise ConfigError(f"{what} '{path}' cannot be written: creating a file in '{place}' fails "
+                          f"({err.strerror or err}): choose a writable place") from None  # fmt: skip
+
+
 def check_output(out: Path) -> None:
     """Refuse an output path that a run may not write, before any work is done.
 
     An existing ``out`` may be replaced only if it is empty or holds a previous run (a
-    ``manifest.json``); its parent must be a directory or creatable as one.
+    ``manifest.json``); its parent must be a directory or creatable as one, and writable.
 
     Raises:
         ConfigError: The path is not allowed, with the reason.
@@ -37,9 +75,7 @@ def check_output(out: Path) -> None:
             f"output directory '{out}' exists and is not a run directory: "
             "choose a new path or an earlier run's directory"
         )
-    blocker = next((p for p in [out.parent, *out.parent.parents] if p.exists()), None)
-    if blocker is not None and not blocker.is_dir():
-        raise ConfigError(f"output directory '{out}' cannot be created: '{blocker}' is a file")
+    check_writable(out)
 
 
 @contextlib.contextmanager
@@ -104,6 +140,24 @@ def phylogeny(agents: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def json_text(data: Any) -> str:
+    """Standard JSON, which every reader accepts: NaN and infinities are written as strings.
+
+    ``float()`` reads them back (``float("nan")``, ``float("inf")``, ``float("-inf")``).
+    """
+
+    def finite(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return str(value)
+        if isinstance(value, dict):
+            return {k: finite(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [finite(v) for v in value]
+        return value
+
+    return json.dumps(finite(data), indent=2, default=str, allow_nan=False) + "\n"
+
+
 def write_run(out: Path, manifest: dict[str, Any], tables: dict[str, pa.Table]) -> Path:
     """Write a run directory atomically.
 
@@ -121,5 +175,5 @@ def write_run(out: Path, manifest: dict[str, Any], tables: dict[str, pa.Table]) 
         agents = tables["agents"].to_pandas()
         nx.write_graphml(lineage_graph(agents), tmp / "lineage.graphml")
         phylogeny(agents).to_csv(tmp / "phylogeny.csv", index=False)
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+        (tmp / "manifest.json").write_text(json_text(manifest))
     return Path(out)

@@ -64,7 +64,9 @@ class Param:
         return f"{'an integer' if self.kind is int else 'a number'} in [{lo}, {hi}]"
 
 
-INF = float("inf")
+# The largest energy, cost or penalty: far beyond any that matters, and small enough that sums of
+# them stay finite (with infinite ones, inf - inf and inf * 0 would make energies NaN).
+LARGE = 1e6
 MAX_DEPTH = 6  # the deepest level; every tool level has its own perception parameter
 
 PARAMS: dict[str, Param] = {
@@ -102,8 +104,8 @@ PARAMS: dict[str, Param] = {
         float, None, "sd of the mutation noise on wisdom (0 freezes it)", 0, 5, inherits="mutation_rate"
     ),
     "max_population": Param(int, 2000, "steady_state: births stop at this many organisms", 2, 10**6),
-    "birth_energy": Param(float, 12.0, "steady_state: energy at which an organism reproduces", 0, INF),
-    "initial_energy": Param(float, 6.0, "energy an organism is born with", 0, INF),
+    "birth_energy": Param(float, 12.0, "steady_state: energy at which an organism reproduces", 0, LARGE),
+    "initial_energy": Param(float, 6.0, "energy an organism is born with", 0, LARGE),
     "max_age": Param(int, 120, "steady_state: age at which an organism dies", 1, 10**7),
     # Competence genes (initial means; each organism draws around them)
     "power": Param(float, 0.5, "initial mean of the power gene (planning horizon, building)", 0, 1),
@@ -121,15 +123,15 @@ PARAMS: dict[str, Param] = {
         int, 0, "planning horizon of every agent in deployment (0: each agent's own)", 0, 100
     ),
     # Costs and rewards
-    "metabolism": Param(float, 0.05, "energy every agent spends each step", 0, INF),
-    "power_cost": Param(float, 0.05, "energy per step per unit of power", 0, INF),
+    "metabolism": Param(float, 0.05, "energy every agent spends each step", 0, LARGE),
+    "power_cost": Param(float, 0.05, "energy per step per unit of power", 0, LARGE),
     "perception_noise": Param(float, 1.0, "multiplier on the scenario's perception noise", 0, 100),
     # Maze
     "random_exit_share": Param(float, 0.0, "maze: share of training episodes with a random exit", 0, 1),
     # Tools
     "tool_policy": Param(str, "free", "what tools may be built", choices=("free", "forbid", "audit")),
     "max_depth": Param(int, 3, "deepest level an agent may have (1 = organisms only)", 1, MAX_DEPTH),
-    "build_cost": Param(float, 2.0, "energy a builder pays to build a tool", 0, INF),
+    "build_cost": Param(float, 2.0, "energy a builder pays to build a tool", 0, LARGE),
     "build_rate": Param(float, 0.05, "chance per step that an able agent builds a tool", 0, 1),
     "build_power": Param(float, 0.3, "power an agent needs to build", 0, 1),
     "spec_samples": Param(int, 24, "states the builder samples to fit a tool's objective", 2, 10_000),
@@ -139,7 +141,7 @@ PARAMS: dict[str, Param] = {
     "spec_method": Param(
         str, "ridge", "how a builder makes its tool's objective", choices=("ridge", "evolve", "imitate")
     ),
-    "ridge": Param(float, 0.01, "ridge penalty of the tool-specification fit", 0, INF),
+    "ridge": Param(float, 0.01, "ridge penalty of the tool-specification fit", 0, LARGE),
     "label_noise": Param(
         float, 0.0, "noise on the builder's judgement of each sampled state (sd, in units of the sd "
         "of its utility over the world)", 0, 100,
@@ -153,11 +155,11 @@ PARAMS: dict[str, Param] = {
     "spec_mutation": Param(float, 0.1, "evolve: sd of the mutation noise on candidate weights", 0, 5),
     "spec_cost": Param(
         float, 0.001, "evolve: energy per candidate judged (spec_population x (spec_generations + 1))",
-        0, INF,
+        0, LARGE,
     ),
     "tool_share": Param(float, 0.5, "share of a tool's base reward credited up its builder chain", 0, 1),
-    "tool_upkeep": Param(float, 0.02, "energy a tool spends each step", 0, INF),
-    "tool_energy": Param(float, 3.0, "energy a tool is built with", 0, INF),
+    "tool_upkeep": Param(float, 0.02, "energy a tool spends each step", 0, LARGE),
+    "tool_energy": Param(float, 3.0, "energy a tool is built with", 0, LARGE),
     "tool_lifespan": Param(int, 60, "steps a tool lives at most", 1, 10**7),
     "orphan_tools": Param(
         str, "remove", "what happens to tools whose builder dies", choices=("remove", "keep")
@@ -172,7 +174,7 @@ PARAMS: dict[str, Param] = {
         for level in range(2, MAX_DEPTH + 1)
     },
     "audit_threshold": Param(float, 0.5, "audit: alignment below which a tool is scrapped", -1, 1),
-    "audit_cost": Param(float, 0.5, "audit: energy an audit costs the builder", 0, INF),
+    "audit_cost": Param(float, 0.5, "audit: energy an audit costs the builder", 0, LARGE),
     "deception_share": Param(float, 0.0, "share of tools that are deceptive", 0, 1),
     "defect_trust": Param(float, 0.8, "trust above which a deceptive tool defects", 0, 1),
     "trust_rate": Param(float, 0.1, "how fast trust in a delivering tool grows per step", 0, 1),

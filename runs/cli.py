@@ -16,6 +16,7 @@ from typing import Any
 from matryoshka.model.params import PARAMS, ConfigError
 from matryoshka.model.scenarios import DEFAULT_SCENARIO, REGISTRY
 from matryoshka.runs.config import load_toml
+from matryoshka.runs.experiment import MAX_RUNS
 
 EXIT_BAD_INPUT = 2
 
@@ -31,14 +32,17 @@ def parse_sets(pairs: list[str]) -> dict[str, str]:
     """Turn ``["name=value", ...]`` into a dict.
 
     Raises:
-        ConfigError: A pair has no ``=``.
+        ConfigError: A pair has no ``=``, or sets a name that an earlier pair set.
     """
-    out = {}
+    out: dict[str, str] = {}
     for pair in pairs:
-        name, sep, value = pair.partition("=")
+        name, sep, value = (part.strip() for part in pair.partition("="))
         if not sep or not name:
             raise ConfigError(f"--set '{pair}' is not allowed: expected name=value, e.g. population=300")
-        out[name.strip()] = value.strip()
+        if name in out:
+            raise ConfigError(f"--set '{pair}' is not allowed: '{name}' is already set to '{out[name]}'; "
+                              "expected each parameter once")  # fmt: skip
+        out[name] = value
     return out
 
 
@@ -70,7 +74,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config = run_config(args.config) if args.config else {}
     params = {**config.get("params", {}), **parse_sets(args.set)}
-    scenario = args.scenario or config.get("scenario", DEFAULT_SCENARIO)
+    scenario = config.get("scenario", DEFAULT_SCENARIO) if args.scenario is None else args.scenario
     seed = args.seed if args.seed is not None else config.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ConfigError(f"seed = {seed!r} is not allowed: expected a non-negative integer")
@@ -148,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", required=True, help="sweep directory to write")
     sweep.add_argument("--workers", type=int, help="local processes (default: all cores)")
     sweep.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://HOST:8786")
+    sweep.add_argument("--max-runs", type=int, default=MAX_RUNS, metavar="N",
+                       help=f"refuse an experiment of more than N runs (default {MAX_RUNS})")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.set_defaults(func=_sweep)
 

@@ -16,6 +16,8 @@ Core Objects: Experiment, RunSpec, load, parse.
 from __future__ import annotations
 
 import itertools
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from matryoshka.runs.toml_writer import dumps
 
 TOP_LEVEL = ("name", "description", "scenario", "params", "sweep", "zip", "seeds")
 SEED_KEYS = ("count", "list", "root")
+MAX_RUNS = 100_000  # an experiment with more runs needs --max-runs: most such files are mistakes
 
 
 @dataclass(frozen=True)
@@ -156,30 +159,36 @@ def question(path: Path) -> str:
     return str(load_toml(path).get("description", ""))
 
 
-def load(path: str | Path) -> Experiment:
+def load(path: str | Path, max_runs: int = MAX_RUNS) -> Experiment:
     """Read and validate an experiment file, given by path or by a shipped experiment's name.
 
     Raises:
         ConfigError: The file is unreadable, or anything in it is not allowed.
     """
     path = resolve(path)
-    return parse(load_toml(path), source=str(path), default_name=path.stem)
+    return parse(load_toml(path), source=str(path), default_name=path.stem, max_runs=max_runs)
 
 
-def parse(data: dict[str, Any], source: str = "<experiment>", default_name: str = "experiment") -> Experiment:
+def parse(
+    data: dict[str, Any],
+    source: str = "<experiment>",
+    default_name: str = "experiment",
+    max_runs: int = MAX_RUNS,
+) -> Experiment:
     """Validate an experiment read from TOML.
 
     Args:
         data: The parsed TOML document.
         source: Where it came from (for error messages).
         default_name: The name used when the file sets none.
+        max_runs: The most runs allowed; checked before the runs are expanded.
 
     Returns:
         The validated experiment, every value coerced to its parameter's type.
 
     Raises:
         ConfigError: An unknown key or parameter, a value not allowed, an empty axis, zip lists of
-            unequal length, a parameter set in two places, or bad seeds.
+            unequal length, a parameter set in two places, bad seeds, or more than ``max_runs`` runs.
     """
     where = f"experiment '{source}'"
     for key in data:
@@ -204,7 +213,16 @@ def parse(data: dict[str, Any], source: str = "<experiment>", default_name: str 
               for i, group in enumerate(_zip_tables(data, where))]  # fmt: skip
     _check_disjoint(where, fixed, sweep, groups)
     root, replicates = _seeds(data.get("seeds", {}), where)
-    experiment = Experiment(name, description, scenario, fixed, sweep, groups, root, replicates)
+    points = math.prod(len(values) for values in sweep.values()) * math.prod(
+        len(next(iter(group.values()))) for group in groups
+    )
+    if points * len(replicates) > max_runs:
+        raise ConfigError(
+            f"{where}: {points * len(replicates):,} runs (grid points: {points:,}, seeds: "
+            f"{len(replicates):,}) is more than the limit: expected at most {max_runs:,} runs "
+            "(to run more, raise the limit with --max-runs)"
+        )
+    experiment = Experiment(name, description, scenario, fixed, sweep, groups, root, tuple(replicates))
     for point in experiment.points():  # the model's own check of each full configuration
         try:
             validate({**fixed, **point}, defaults)
@@ -290,8 +308,11 @@ def _check_disjoint(where: str, fixed: dict, sweep: dict, groups: list[dict]) ->
             places[name] = label
 
 
-def _seeds(seeds: Any, where: str) -> tuple[int, tuple[int, ...]]:
-    """The root entropy and the replicate indices from ``[seeds]`` (default: count 1, root 0)."""
+def _seeds(seeds: Any, where: str) -> tuple[int, Sequence[int]]:
+    """The root entropy and the replicate indices from ``[seeds]`` (default: count 1, root 0).
+
+    A ``count`` gives a ``range``, so that a huge count costs nothing until it is refused.
+    """
     where = f"{where}: [seeds]"
     if not isinstance(seeds, dict):
         raise ConfigError(
@@ -312,11 +333,11 @@ def _seeds(seeds: Any, where: str) -> tuple[int, tuple[int, ...]]:
                               "of replicate indices (integers >= 0)")  # fmt: skip
         if len(set(replicates)) < len(replicates):
             raise ConfigError(f"{where}: list = {replicates!r} repeats a replicate: expected each once")
-        return root, tuple(replicates)
+        return root, replicates
     count = seeds.get("count", 1)
     if not _natural(count) or count < 1:
         raise ConfigError(f"{where}: count = {count!r} is not allowed: expected an integer >= 1")
-    return root, tuple(range(count))
+    return root, range(count)
 
 
 def _natural(value: Any) -> bool:

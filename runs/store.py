@@ -29,11 +29,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from matryoshka.model.contract import META_COLUMNS
-from matryoshka.model.outputs import atomic_directory
+from matryoshka.model.outputs import atomic_directory, check_writable
 from matryoshka.model.params import ConfigError
 from matryoshka.runs.backends import RunResult
 from matryoshka.runs.config import load_toml
-from matryoshka.runs.experiment import Experiment, RunSpec, parse
+from matryoshka.runs.experiment import MAX_RUNS, Experiment, RunSpec, parse
 
 try:  # advisory lock against two sweeps writing one directory (POSIX)
     import fcntl
@@ -48,18 +48,21 @@ class SweepDir:
         root: The directory (created if missing).
         experiment: The experiment to run in it.
         source: The experiment file's path (written into ``experiment.toml``).
+        max_runs: The most runs an experiment may have (for reading the one already there).
 
     Raises:
         ConfigError: ``root`` holds something else, another experiment, or a sweep in progress.
     """
 
-    def __init__(self, root: str | Path, experiment: Experiment, source: str = ""):
+    def __init__(self, root: str | Path, experiment: Experiment, source: str = "", max_runs: int = MAX_RUNS):
         self.root = Path(root)
         self.runs = self.root / "runs"
         self.failed = self.root / "failed"
         self.scratch = self.root / ".scratch"
         self.experiment = experiment
+        self.max_runs = max_runs
         self._check_contents()
+        check_writable(self.root, "--out", inside=True)
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = self._acquire_lock()
         try:
@@ -83,7 +86,7 @@ class SweepDir:
             raise ConfigError(f"--out '{root}' exists and is not a sweep directory (no experiment.toml): "
                               "choose a new directory")  # fmt: skip
         try:
-            earlier = parse(load_toml(file), source=str(file))
+            earlier = parse(load_toml(file), source=str(file), max_runs=self.max_runs)
         except ConfigError as err:
             raise ConfigError(f"--out '{root}' holds an experiment that cannot be read ({err}): "
                               "choose a new directory") from None  # fmt: skip
@@ -168,7 +171,8 @@ class SweepDir:
 
         if self.is_complete(spec.run_id):
             manifest = json.loads((self.runs / spec.run_id / "manifest.json").read_text())
-            return {**meta("complete", None), **params, **manifest.get("summary", {})}
+            summary = {key: float(value) for key, value in manifest.get("summary", {}).items()}
+            return {**meta("complete", None), **params, **summary}
         error = self.error(spec.run_id)
         return None if error is None else {**meta("failed", error), **params}
 

@@ -21,6 +21,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from matryoshka.model.scenarios import get
+from matryoshka.model.params import ConfigError
 from matryoshka.runs import backends, experiment
 from matryoshka.runs.backends import RunTask
 from matryoshka.runs.report import format_sweep_summary
@@ -71,6 +72,7 @@ def run_sweep(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool = True,
+    max_runs: int = experiment.MAX_RUNS,
 ) -> SweepResult:
     """Run (or resume) an experiment into a sweep directory.
 
@@ -80,6 +82,7 @@ def run_sweep(
         workers: Local processes (default: all cores; 1 runs in this process).
         scheduler: A Dask scheduler address; the runs go to that cluster instead.
         progress: Show a progress bar and a line per failed run.
+        max_runs: The most runs the experiment may have.
 
     Returns:
         The counts of runs and the path of ``sweep.parquet``.
@@ -88,11 +91,13 @@ def run_sweep(
         ConfigError: Bad experiment, options, or sweep directory.
         SweepInterrupted: Interrupted (Ctrl-C) or lost its local workers part-way.
     """
-    exp = experiment.load(path)
+    if max_runs < 1:
+        raise ConfigError(f"--max-runs {max_runs} is not allowed: expected an integer >= 1")
+    exp = experiment.load(path, max_runs)
     specs = exp.runs()
     backend = backends.choose(workers, scheduler)
     with backend:
-        store = SweepDir(out, exp, source=str(path))
+        store = SweepDir(out, exp, source=str(path), max_runs=max_runs)
         try:
             todo = [spec for spec in specs if not store.is_complete(spec.run_id)]
             skipped = len(specs) - len(todo)
@@ -145,7 +150,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """The ``sweep`` subcommand: 0 if every run completed, 1 if any failed, 130 if interrupted."""
     try:
         result = run_sweep(args.experiment, args.out, workers=args.workers, scheduler=args.scheduler,
-                           progress=not getattr(args, "quiet", False))  # fmt: skip
+                           progress=not getattr(args, "quiet", False), max_runs=args.max_runs)  # fmt: skip
     except SweepInterrupted as stop:
         print(f"{stop}: {stop.complete} of {stop.total} runs complete in {args.out}; "
               "rerun the same command to finish the rest", file=sys.stderr)  # fmt: skip

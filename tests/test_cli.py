@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -80,6 +82,10 @@ def assert_refused(tmp_path, capsys, args, fragments, out="run") -> str:
         (["--seed", "-1"], ["seed = -1", "non-negative integer"]),
         (["--seed", "x"], ["--seed", "'x'"]),
         (["--bogus"], ["unrecognized arguments: --bogus"]),
+        (["--scenario", ""], ["unknown scenario ''", "Allowed: ", "maze-v1"]),
+        (["--set", "population=8", "--set", "population=9"],
+         ["--set 'population=9'", "'population' is already set to '8'", "each parameter once"]),
+        (["--set", "ridge=inf"], ["'ridge'", "'inf'", "a number in [0, 1e+06]"]),
     ],
     ids=lambda v: " ".join(v) if isinstance(v, list) and v and v[0].startswith("-") else None,
 )
@@ -95,6 +101,8 @@ BAD_CONFIGS = {
     "sweep-key": (b"seeds = [1, 2]\n", ["'{path}'", "'seeds'", "matryoshka sweep"]),
     "params-not-table": (b"params = 3\n", ["'{path}'", "'params' must be a table"]),
     "bad-seed": (b'seed = "x"\n', ["seed = 'x'", "non-negative integer"]),
+    "empty-scenario": (b'scenario = ""\n', ["unknown scenario ''", "maze-v1"]),
+    "too-large": (b"# " + b"x" * (4 * 2**20) + b"\n", ["'{path}'", "larger than 4 MB"]),
 }
 
 
@@ -115,6 +123,12 @@ def test_missing_config_file(tmp_path, capsys):
 def test_config_that_is_a_directory(tmp_path, capsys):
     (tmp_path / "conf").mkdir()
     assert_refused(tmp_path, capsys, ["--config", str(tmp_path / "conf")], ["cannot be read"])
+
+
+def test_config_that_is_not_a_regular_file(tmp_path, capsys):
+    assert_refused(tmp_path, capsys, ["--config", "/dev/zero"], ["'/dev/zero'", "not a regular file"])
+    os.mkfifo(tmp_path / "pipe")  # opening it would wait for a writer
+    assert_refused(tmp_path, capsys, ["--config", str(tmp_path / "pipe")], ["not a regular file"])
 
 
 def test_config_with_a_scenario_that_is_not_a_string(tmp_path, capsys):
@@ -139,6 +153,46 @@ def test_out_is_an_existing_file(tmp_path, capsys):
 def test_out_below_a_file(tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     assert_refused(tmp_path, capsys, TINY, ["file"], out="file/run")
+
+
+@pytest.mark.parametrize("out", ["/proc/matryoshka/run", "/sys/matryoshka-run"])
+def test_out_where_nothing_can_be_written(tmp_path, capsys, out, monkeypatch):
+    # refused before the simulation starts: it would otherwise run to the end, then fail
+    monkeypatch.setattr("matryoshka.model.model.MatryoshkaModel.step", lambda self: pytest.fail("ran"))
+    assert_refused(tmp_path, capsys, TINY, [f"'{out}' cannot be written", "choose a writable place"], out=out)
+
+
+def test_out_through_a_dangling_symbolic_link(tmp_path, capsys):
+    (tmp_path / "link").symlink_to(tmp_path / "gone")
+    for out in ("link", "link/run"):
+        assert_refused(tmp_path, capsys, TINY, ["'" + str(tmp_path / "link") + "' is a symbolic link",
+                                                "does not exist"], out=out)  # fmt: skip
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="permissions do not stop root")
+def test_out_in_a_read_only_directory(tmp_path, capsys):
+    (tmp_path / "locked").mkdir(mode=0o555)
+    assert_refused(tmp_path, capsys, TINY, ["cannot be written", "Permission denied"], out="locked/run")
+
+
+def test_out_on_a_read_only_filesystem(tmp_path, capsys, monkeypatch):
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr("matryoshka.model.outputs.tempfile.mkdtemp", read_only)
+    assert_refused(tmp_path, capsys, TINY, ["cannot be written", "Read-only file system"])
+
+
+def test_manifest_is_standard_json_with_non_finite_numbers_as_strings():
+    from matryoshka.model.outputs import json_text
+
+    def refuse(constant):
+        raise AssertionError(f"non-standard JSON constant {constant}")
+
+    text = json_text({"a": float("inf"), "b": [float("nan"), -float("inf"), 1.5], "c": {"d": 2}})
+    data = json.loads(text, parse_constant=refuse)
+    assert data == {"a": "inf", "b": ["nan", "-inf", 1.5], "c": {"d": 2}}
+    assert float(data["a"]) == float("inf")
 
 
 def test_config_file_and_set_combine_and_set_wins(tmp_path, capsys):

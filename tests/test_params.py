@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from matryoshka.model.model import MatryoshkaModel
@@ -110,3 +111,35 @@ def test_the_model_validates_too():
         MatryoshkaModel("maze-v1", rng=0, mutation_rat=0.1)
     model = MatryoshkaModel("maze-v1", rng=0, population="12", episode_steps="3")
     assert model.config["population"] == 12 and len(model.agents) == 12
+
+
+# Parameters that set a run's size or length: any value in range runs, only for longer.
+SIZES = ("width", "height", "population", "generations", "episode_steps", "episodes_per_generation",
+         "deploy_episodes", "total_steps", "shift_at")  # fmt: skip
+
+
+@pytest.mark.parametrize("key", sorted(k for k, p in PARAMS.items() if p.kind in (int, float)))
+def test_every_numeric_range_is_finite(key):
+    spec = PARAMS[key]
+    assert math.isfinite(spec.low) and math.isfinite(spec.high), spec.allowed()
+
+
+EXTREMES = [(key, bound) for key, p in sorted(PARAMS.items()) if p.kind in (int, float) and key not in SIZES
+            for bound in ("low", "high")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("key", "bound", "scenario"),
+                         [(*case, sorted(REGISTRY)[i % len(REGISTRY)]) for i, case in enumerate(EXTREMES)])
+def test_every_numeric_range_runs_at_both_ends(key, bound, scenario):
+    # With tools built every step, audited, half of them deceptive, every code path that uses a
+    # parameter runs (each case in one scenario, taking turns); np.errstate turns any invalid
+    # arithmetic (inf - inf, inf * 0) into an error.
+    value = getattr(PARAMS[key], bound)
+    tiny = dict(population=8, generations=2, episode_steps=4, deploy_episodes=1, total_steps=8, shift_at=4,
+                build_rate=1.0, build_power=0.0, build_cost=0.0, deception_share=0.5, tool_policy="audit")
+    with np.errstate(all="raise"):
+        model = MatryoshkaModel(scenario, rng=0, **{**tiny, key: value})
+        while model.running:
+            model.step()
+        model.finish()
+    assert not np.isnan(model.pop["energy"][model.pop.slots]).any()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -172,6 +174,51 @@ def test_bad_options_exit_2(tmp_path, capsys, options, message):
     assert code == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def refused(tmp_path, capsys, args, fragments):
+    """A sweep refused with one line and exit code 2, before writing anything."""
+    before = set(tmp_path.rglob("*"))
+    assert main(["sweep", *args, "--quiet"]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in captured.err, captured
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    assert set(tmp_path.rglob("*")) == before, "something was written"
+
+
+def test_out_that_cannot_be_written_is_refused(tmp_path, capsys, monkeypatch):
+    exp = str(write_experiment(tmp_path))
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "link").symlink_to(tmp_path / "gone")
+    refused(tmp_path, capsys, [exp, "--out", str(tmp_path / "file" / "out")], ["is a file"])
+    refused(tmp_path, capsys, [exp, "--out", str(tmp_path / "link")], ["symbolic link", "does not exist"])
+    for out in ("/sys/matryoshka-sweep", "/proc/matryoshka/sweep"):
+        refused(tmp_path, capsys, [exp, "--out", out], [f"--out '{out}' cannot be written"])
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr("matryoshka.model.outputs.tempfile.mkdtemp", read_only)
+    refused(tmp_path, capsys, [exp, "--out", str(tmp_path / "out")], ["Read-only file system"])
+
+
+def test_an_experiment_larger_than_the_limit_is_refused_before_it_is_expanded(tmp_path, capsys):
+    # 10**12 seeds would take terabytes to expand: the count is checked first
+    exp = write_experiment(tmp_path, count=10**12)
+    refused(tmp_path, capsys, [str(exp), "--out", str(tmp_path / "out")],
+            ["2,000,000,000,000 runs (grid points: 2, seeds: 1,000,000,000,000)", "at most 100,000 runs",
+             "--max-runs"])  # fmt: skip
+    exp = write_experiment(tmp_path, count=3)
+    refused(tmp_path, capsys, [str(exp), "--out", str(tmp_path / "out"), "--max-runs", "5"],
+            ["6 runs", "at most 5 runs"])  # fmt: skip
+    refused(tmp_path, capsys, [str(exp), "--out", str(tmp_path / "out"), "--max-runs", "0"],
+            ["--max-runs 0 is not allowed"])  # fmt: skip
+
+
+def test_an_experiment_file_that_is_not_a_regular_file_is_refused(tmp_path, capsys):
+    refused(tmp_path, capsys, ["/dev/zero", "--out", str(tmp_path / "out")], ["not a regular file"])
 
 
 def test_scheduler_without_dask_says_how_to_install(tmp_path, capsys, monkeypatch):
