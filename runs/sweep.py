@@ -20,8 +20,8 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from matryoshka.model.scenarios import get
 from matryoshka.model.params import ConfigError
+from matryoshka.model.scenarios import get
 from matryoshka.runs import backends, experiment
 from matryoshka.runs.backends import RunTask
 from matryoshka.runs.report import format_sweep_summary

@@ -127,5 +127,6 @@ def test_the_effective_experiment_reads_back_the_same():
 
 
 def test_toml_writer_round_trip():
-    data = {"a": "x\x7fy", "b": 1e-05, "c": [True, False], "t": {"k": [1, 2]}, "z": [{"p": 0.1}], "i": [float("inf"), -float("inf")]}
+    data = {"a": "x\x7fy", "b": 1e-05, "c": [True, False], "t": {"k": [1, 2]}, "z": [{"p": 0.1}],
+            "i": [float("inf"), -float("inf")]}
     assert tomllib.loads(dumps(data)) == data

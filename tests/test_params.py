@@ -124,6 +124,8 @@ def test_every_numeric_range_is_finite(key):
     assert math.isfinite(spec.low) and math.isfinite(spec.high), spec.allowed()
 
 
+# Parameters that are allowed only beside another one.
+COMPANIONS = {"wisdom_lag": {"competence": 0.5}}
 EXTREMES = [(key, bound) for key, p in sorted(PARAMS.items()) if p.kind in (int, float) and key not in SIZES
             for bound in ("low", "high")]  # fmt: skip
 
@@ -138,7 +140,7 @@ def test_every_numeric_range_runs_at_both_ends(key, bound, scenario):
     tiny = dict(population=8, generations=2, episode_steps=4, deploy_episodes=1, total_steps=8, shift_at=4,
                 build_rate=1.0, build_power=0.0, build_cost=0.0, deception_share=0.5, tool_policy="audit")
     with np.errstate(all="raise"):
-        model = MatryoshkaModel(scenario, rng=0, **{**tiny, key: value})
+        model = MatryoshkaModel(scenario, rng=0, **{**tiny, **COMPANIONS.get(key, {}), key: value})
         while model.running:
             model.step()
         model.finish()
