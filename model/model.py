@@ -20,7 +20,8 @@ from mesa.discrete_space import OrthogonalVonNeumannGrid
 from mesa.experimental.scenarios import Scenario
 
 from matryoshka.agents.genome import MutationRates, mutate
-from matryoshka.agents.planning import neighbourhoods, plan, shortest_paths, step_toward
+from matryoshka.agents.paths import Paths
+from matryoshka.agents.planning import plan
 from matryoshka.model import selection
 from matryoshka.model.contract import PHASES, WORLD_LEVEL, episode_length
 from matryoshka.model.delegation import (
@@ -85,20 +86,14 @@ class MatryoshkaModel(Lifecycle, Model):
         self.summary: dict[int, dict[str, float]] = {}
 
         walls = preset.walls(config)
-        self.dist, self.next_hop = shortest_paths(walls)
-        reach = max(config["max_horizon"], config["deploy_horizon"])
-        self.near = [neighbourhoods(self.dist, h) for h in range(reach + 1)]
-        self.train_world = preset.world(config, "train", self.dist)
-        self.deploy_world = preset.world(config, "deploy", self.dist)
+        self.paths = Paths(walls, max(config["max_horizon"], config["deploy_horizon"]))
+        self.train_world = preset.world(config, "train", self.paths)
+        self.deploy_world = preset.world(config, "deploy", self.paths)
         self.cell_stats = {  # alignment is measured over every open cell of each world
             phase: cell_stats(w.phi[w.open_cells])
             for phase, w in zip(PHASES, (self.train_world, self.deploy_world), strict=True)
         }
-        self.grid = OrthogonalVonNeumannGrid(
-            walls.shape, torus=False, capacity=math.inf, random=self.random
-        )
-        for feature in (*preset.features, "wall"):
-            self.grid.create_property_layer(feature, 0.0)
+        self._grid: OrthogonalVonNeumannGrid | None = None
         self.world: World = self.train_world
         self.set_world(self.train_world)
 
@@ -130,9 +125,29 @@ class MatryoshkaModel(Lifecycle, Model):
             )
         return names
 
+    @property
+    def grid(self) -> OrthogonalVonNeumannGrid:
+        """A Mesa grid showing the current world's features and walls as property layers.
+
+        Built on first use (by the browser view): a run never needs it, and its cell objects take
+        seconds to build in a large world.
+        """
+        if self._grid is None:
+            self._grid = OrthogonalVonNeumannGrid(
+                self.world.shape, torus=False, capacity=math.inf, random=self.random
+            )
+            for feature in (*self.preset.features, "wall"):
+                self._grid.create_property_layer(feature, 0.0)
+            self._show(self.world)
+        return self._grid
+
     def set_world(self, world: World) -> None:
-        """Make ``world`` the current world and show its features on the grid's property layers."""
+        """Make ``world`` the current world (and show it on the grid, once there is one)."""
         self.world = world
+        if self._grid is not None:
+            self._show(world)
+
+    def _show(self, world: World) -> None:
         for k, feature in enumerate(self.preset.features):
             self.grid._mesa_property_layers[feature].data = world.features[..., k]
         self.grid._mesa_property_layers["wall"].data = world.walls.astype(float)
@@ -183,10 +198,10 @@ class MatryoshkaModel(Lifecycle, Model):
         pos = pop["pos"][slots]
         act = self.acting(slots)
         target = plan(
-            pos, act, self.planning_horizons(slots), self.world.phi, self.dist, self.noise,
-            self.streams["perception"], self.near,
+            pos, act, self.planning_horizons(slots), self.world.phi, self.paths, self.noise,
+            self.streams["perception"],
         )  # fmt: skip
-        pos = step_toward(pos, target, self.next_hop)
+        pos = self.paths.step(pos, target)
         pop["pos"][slots] = pos
         pop["trail"][slots, pop["age"][slots] % TRAIL] = pos
 

@@ -71,8 +71,8 @@ MAX_DEPTH = 6  # the deepest level; every tool level has its own perception para
 
 PARAMS: dict[str, Param] = {
     # World
-    "width": Param(int, 21, "grid width in cells", 5, 60),
-    "height": Param(int, 21, "grid height in cells", 5, 60),
+    "width": Param(int, 21, "grid width in cells", 5, 512),
+    "height": Param(int, 21, "grid height in cells", 5, 512),
     # Population and selection
     "population": Param(int, 200, "organisms per generation (initial count in steady_state)", 2, 100_000),
     "generations": Param(int, 20, "training generations (generational and neutral modes)", 1, 100_000),
@@ -260,7 +260,26 @@ def validate(params: Mapping[str, Any], base: Mapping[str, Any] | None = None) -
         if spec.inherits and config[key] is None:
             config[key] = config[spec.inherits]
     _apply_competence(config, params)
+    _check_planning_tables(config)
     return config
+
+
+# Planning keeps, for every cell, the cells within the longest horizon (agents.paths.Paths): a
+# table of width * height * (2h(h + 1) + 1) entries, which must fit in memory.
+PLANNING_TABLE_LIMIT = 2**25
+
+
+def _check_planning_tables(config: Mapping[str, Any]) -> None:
+    """Refuse a world and horizon whose planning tables would not fit in memory."""
+    reach = max(config["max_horizon"], config["deploy_horizon"])
+    entries = config["width"] * config["height"] * (2 * reach * (reach + 1) + 1)
+    if entries > PLANNING_TABLE_LIMIT:
+        key = "max_horizon" if reach == config["max_horizon"] else "deploy_horizon"
+        raise ConfigError(
+            f"parameter '{key}' = {reach!r} is not allowed with width {config['width']} and height "
+            f"{config['height']}: planning would need width * height * (2h(h + 1) + 1) = {entries:,} "
+            f"table entries, at most {PLANNING_TABLE_LIMIT:,} are allowed; lower the horizon or the world"
+        )
 
 
 def _apply_competence(config: dict[str, Any], given: Mapping[str, Any]) -> None:

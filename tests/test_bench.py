@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matryoshka.agents.planning import horizon, plan, shortest_paths, step_toward
+from matryoshka.agents.paths import Paths
+from matryoshka.agents.planning import horizon, plan
 from matryoshka.model.model import MatryoshkaModel
 from matryoshka.runs.bench import PlainModel, Timing, compare, main, time_matryoshka, time_plain
 
@@ -20,9 +21,9 @@ U_PHI = np.array([0.5, 0.0, 1.0, 0.0, 0.0, 2.0, 10.0, 0.1, 0.2]).reshape(3, 3, 1
 
 
 def kernel_step(walls, features, pos, weights, horizons):
-    dist, hop = shortest_paths(walls)
-    target = plan(pos, weights, horizons, features.reshape(-1, features.shape[-1]), dist)
-    return step_toward(pos, target, hop)
+    paths = Paths(walls, int(horizons.max()))
+    target = plan(pos, weights, horizons, features.reshape(-1, features.shape[-1]), paths)
+    return paths.step(pos, target)
 
 
 @pytest.mark.parametrize(("start", "h", "expected"), [(0, 3, 1), (0, 6, 1), (8, 2, 7), (8, 1, 5), (6, 1, 6)])
@@ -73,7 +74,7 @@ def test_plain_from_a_model_copies_its_state_and_noise_keeps_moves_legal():
     before = plain.cells
     plain.step()
     after = plain.cells
-    assert (model.dist[before, after] <= 1).all()
+    assert all(model.paths.distances(b)[a] <= 1 for b, a in zip(before, after, strict=True))
     assert not model.world.walls.ravel()[after].any()
 
 

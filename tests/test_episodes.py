@@ -30,9 +30,10 @@ def test_random_exits_are_no_farther_from_the_origin_than_the_training_exit():
     while model.running:
         exits.add(model.world.marks["exit"])
         model.step()
-    distances = pd.Series([model.dist[origin, model.world.cell(xy)] for xy in exits])
+    from_origin = model.paths.distances(origin)
+    distances = pd.Series([from_origin[model.world.cell(xy)] for xy in exits])
     assert len(exits) > 10
-    assert (distances <= model.dist[origin, usual]).all() and (distances > 0).all()
+    assert (distances <= from_origin[usual]).all() and (distances > 0).all()
 
 
 def test_deploy_episode_steps_sets_the_length_of_each_deployment_episode():

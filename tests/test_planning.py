@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matryoshka.agents.planning import UNREACHABLE, horizon, neighbor_table, plan, shortest_paths, step_toward
+from matryoshka.agents.paths import UNREACHABLE, Paths, neighbor_table
+from matryoshka.agents.planning import horizon, plan
 from matryoshka.model.model import MatryoshkaModel
 
 WALLS = np.zeros((3, 3), dtype=bool)
@@ -33,38 +34,50 @@ def test_neighbor_table_by_hand():
     assert nbr[3].tolist() == [-1, -1, -1, -1]  # a wall has no neighbours
 
 
-def test_shortest_paths_distances_by_hand():
-    dist, _ = shortest_paths(WALLS)
+def test_distance_fields_by_hand():
+    paths = Paths(WALLS, 2)
     for i, s in enumerate(U_PATH):
         for j, t in enumerate(U_PATH):
-            assert dist[s, t] == abs(i - j), (s, t)
-    assert dist[0, 6] == 6  # around the wall, although (2, 0) is two cells from (0, 0)
-    assert dist[8, 0] == 4
+            assert paths.distances(s)[t] == abs(i - j), (s, t)
+    assert paths.distances(0)[6] == 6  # around the wall, although (2, 0) is two cells from (0, 0)
+    assert paths.distances(8)[0] == 4
     for w in WALL_CELLS:
-        assert (dist[w] == UNREACHABLE).all()
-        assert (dist[:, w] == UNREACHABLE).all()
+        assert (paths.distances(w) == UNREACHABLE).all()
+        assert paths.distances(0)[w] == UNREACHABLE
 
 
-def test_shortest_paths_next_hops_by_hand():
-    dist, hop = shortest_paths(WALLS)
-    assert hop[0, 6] == 1  # up the left arm first
-    assert hop[6, 0] == 7
-    assert hop[2, 7] == 5
-    assert hop[8, 6] == 7
-    assert hop[5, 5] == 5  # already there
-    assert hop[0, 3] == 0  # a wall cannot be reached: stay
-    for s in U_PATH:  # every hop is a neighbour one step closer
+def test_neighbourhoods_by_hand():
+    paths = Paths(WALLS, 2)
+    assert paths.near(0).tolist() == [[c] for c in range(9)]
+    assert paths.near(1)[0].tolist() == [0, 1, 0]  # (0, 0) and (0, 1); padded with itself
+    assert paths.near(1)[8].tolist() == [5, 7, 8]
+    assert paths.near(2)[8].tolist() == [2, 5, 6, 7, 8]  # the widest: 5 cells
+    assert paths.near(2)[0].tolist() == [0, 1, 2, 0, 0]  # (1, 0) is a wall: (2, 0) is far
+    assert paths.near(2)[3].tolist() == [3] * 5  # a wall reaches nothing
+    with pytest.raises(ValueError, match="beyond the reach"):
+        paths.near(3)
+
+
+def test_first_steps_by_hand():
+    paths = Paths(WALLS, 6)
+    step = lambda s, t: int(paths.step(np.array([s]), np.array([t]))[0])  # noqa: E731
+    assert step(0, 6) == 1  # up the left arm first
+    assert step(6, 0) == 7
+    assert step(2, 7) == 5
+    assert step(8, 6) == 7
+    assert step(5, 5) == 5  # already there
+    assert step(0, 3) == 0  # a wall cannot be reached: stay
+    for s in U_PATH:  # every step is to a neighbour one step closer
         for t in U_PATH:
             if s != t:
-                assert dist[hop[s, t], t] == dist[s, t] - 1
+                assert paths.distances(step(s, t))[t] == paths.distances(s)[t] - 1
 
 
-def test_next_hop_ties_go_to_the_first_direction():
+def test_first_step_ties_go_to_the_first_direction():
     # 2 x 2 open grid: from (0, 0) to (1, 1) via +x (cell 2) or +y (cell 1); +x comes first.
-    dist, hop = shortest_paths(np.zeros((2, 2), dtype=bool))
-    assert dist[0, 3] == 2
-    assert hop[0, 3] == 2
-    assert hop[3, 0] == 1  # -x comes before -y
+    paths = Paths(np.zeros((2, 2), dtype=bool), 2)
+    assert paths.distances(0)[3] == 2
+    assert paths.step(np.array([0, 3]), np.array([3, 0])).tolist() == [2, 1]  # -x before -y
 
 
 def test_horizon_values():
@@ -89,27 +102,27 @@ PHI = np.array([0.5, 0.0, 1.0, 0.0, 0.0, 2.0, 10.0, 0.1, 0.2])[:, None]
     ],
 )
 def test_plan_and_step_by_hand(start, weight, h, target, next_cell):
-    dist, hop = shortest_paths(WALLS)
-    got = plan(np.array([start]), np.array([[weight]]), np.array([h], dtype=np.int16), PHI, dist)
+    paths = Paths(WALLS, 6)
+    got = plan(np.array([start]), np.array([[weight]]), np.array([h], dtype=np.int16), PHI, paths)
     assert got.tolist() == [target]
-    assert step_toward(np.array([start]), got, hop).tolist() == [next_cell]
+    assert paths.step(np.array([start]), got).tolist() == [next_cell]
 
 
 def test_plan_uses_the_dot_product_of_weights_and_features():
-    dist, _ = shortest_paths(np.zeros((3, 1), dtype=bool))  # a corridor of cells 0, 1, 2
+    paths = Paths(np.zeros((3, 1), dtype=bool), 2)  # a corridor of cells 0, 1, 2
     phi = np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.6]])
     pos = np.zeros(3, dtype=np.int64)
     weights = np.array([[1.0, 0.0], [0.0, 1.0], [0.8, 0.6]])  # 0.8, 0.6, 0.84 at the cells for the last
-    assert plan(pos, weights, np.full(3, 2, dtype=np.int16), phi, dist).tolist() == [0, 1, 2]
+    assert plan(pos, weights, np.full(3, 2, dtype=np.int16), phi, paths).tolist() == [0, 1, 2]
 
 
 def test_walking_the_plan_goes_around_the_wall():
-    dist, hop = shortest_paths(WALLS)
+    paths = Paths(WALLS, 6)
     pos = np.array([0])
     visited = [0]
     for _ in range(8):
-        target = plan(pos, np.array([[1.0]]), np.array([6], dtype=np.int16), PHI, dist)
-        pos = step_toward(pos, target, hop)
+        target = plan(pos, np.array([[1.0]]), np.array([6], dtype=np.int16), PHI, paths)
+        pos = paths.step(pos, target)
         visited.append(int(pos[0]))
     assert visited == U_PATH + [6, 6]
 
@@ -117,15 +130,16 @@ def test_walking_the_plan_goes_around_the_wall():
 def test_noisy_plans_stay_within_the_horizon():
     rng = np.random.default_rng(3)
     walls = rng.random((8, 7)) < 0.2
-    dist, hop = shortest_paths(walls)
+    paths = Paths(walls, 4)
     open_cells = np.flatnonzero(~walls.ravel())
     pos = rng.choice(open_cells, size=200)
     horizons = rng.integers(1, 5, size=200).astype(np.int16)
     phi = rng.random((walls.size, 3))
     weights = rng.normal(size=(200, 3))
-    target = plan(pos, weights, horizons, phi, dist, np.array([0.5, 0.1, 0.0]), rng)
+    target = plan(pos, weights, horizons, phi, paths, np.array([0.5, 0.1, 0.0]), rng)
+    dist = np.array([paths.distances(c) for c in range(walls.size)])
     assert (dist[pos, target] <= horizons).all()
-    moved = step_toward(pos, target, hop)
+    moved = paths.step(pos, target)
     assert (dist[pos, moved] <= 1).all()
     assert not walls.ravel()[moved].any()
 

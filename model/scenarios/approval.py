@@ -16,7 +16,7 @@ rising trust, and builders that depend on their describers are dragged toward lo
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from matryoshka.agents.genome import normalize
 from matryoshka.model.scenarios import register
 from matryoshka.model.scenarios.base import Preset
 from matryoshka.model.world import World, bumps
+
+if TYPE_CHECKING:
+    from matryoshka.agents.paths import Paths
 
 APPROVAL_BIAS = 1.0  # how much more a summarizer's approval weighs believability than it should
 
@@ -43,7 +46,7 @@ class Approval(Preset):
         "deception_share": 0.3, "power": 0.6,
     }  # fmt: skip
 
-    def world(self, config: dict[str, Any], phase: str, dist: np.ndarray) -> World:
+    def world(self, config: dict[str, Any], phase: str, paths: Paths) -> World:
         """Accurate outputs look believable in training; deployment adds believable falsehoods."""
         shape = (config["width"], config["height"])
         accuracy = bumps(shape, [(0.3, 0.7, 0.15), (0.75, 0.3, 0.2), (0.6, 0.85, 0.1)])

@@ -14,6 +14,7 @@ from matryoshka.model.contract import CORE_METRICS, Metric, metric_registry, wei
 from matryoshka.model.world import World
 
 if TYPE_CHECKING:
+    from matryoshka.agents.paths import Paths
     from matryoshka.model.model import MatryoshkaModel
 
 
@@ -55,13 +56,14 @@ class Preset:
         """The ``(width, height)`` wall layout (the same in training and deployment)."""
         return np.zeros((config["width"], config["height"]), dtype=bool)
 
-    def world(self, config: dict[str, Any], phase: str, dist: np.ndarray) -> World:
+    def world(self, config: dict[str, Any], phase: str, paths: Paths) -> World:
         """Build the training or deployment world.
 
         Args:
             config: The effective parameters.
             phase: ``train`` or ``deploy``.
-            dist: All-pairs shortest path lengths on the wall layout.
+            paths: Shortest paths on the wall layout (``paths.distances(cell)`` is a cell's
+                distance field).
         """
         raise NotImplementedError
 

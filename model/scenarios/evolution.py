@@ -26,6 +26,7 @@ from matryoshka.model.scenarios.base import Preset
 from matryoshka.model.world import World, bumps
 
 if TYPE_CHECKING:
+    from matryoshka.agents.paths import Paths
     from matryoshka.model.model import MatryoshkaModel
 
 REGROWTH = 0.15  # share of the missing food that grows back each step
@@ -48,7 +49,7 @@ class Evolution(Preset):
         "power_cost": 0.04, "build_rate": 0.02,
     }  # fmt: skip
 
-    def world(self, config: dict[str, Any], phase: str, dist: np.ndarray) -> World:
+    def world(self, config: dict[str, Any], phase: str, paths: Paths) -> World:
         """Fruit patches everywhere; in deployment, candy patches as well."""
         shape = (config["width"], config["height"])
         x, y = np.indices(shape)

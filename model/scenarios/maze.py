@@ -29,6 +29,7 @@ from matryoshka.model.scenarios.base import Preset
 from matryoshka.model.world import World, distance_map
 
 if TYPE_CHECKING:
+    from matryoshka.agents.paths import Paths
     from matryoshka.model.model import MatryoshkaModel
 
 TRAIN_EXIT = (10, 10)
@@ -82,7 +83,7 @@ class Maze(Preset):
         self,
         config: dict[str, Any],
         phase: str,
-        dist: np.ndarray,
+        paths: Paths,
         exit_xy: tuple[int, int] | None = None,
     ) -> World:
         """The maze with its exit at (10, 10) (training), moved (deployment) or at ``exit_xy``."""
@@ -90,7 +91,7 @@ class Maze(Preset):
         shape = walls.shape
         if exit_xy is None:
             exit_xy = TRAIN_EXIT if phase == "train" else self.deploy_exit(config)
-        path = dist[exit_xy[0] * shape[1] + exit_xy[1]].reshape(shape).astype(float)
+        path = paths.distances(exit_xy[0] * shape[1] + exit_xy[1]).reshape(shape).astype(float)
         reachable = ~walls
         # Square-root falloff: a gentle pull from afar, a sharp peak that makes the exit easy to
         # stay on once found.
@@ -124,16 +125,16 @@ class Maze(Preset):
         pop["reached_proxy"][:] = False
         if model.phase != "train":
             return
-        origin = model.world.cell(ORIGIN)
-        reach = model.dist[origin, model.world.cell(TRAIN_EXIT)]
-        near = np.flatnonzero((model.dist[origin] <= reach) & (model.dist[origin] > 0))
+        from_origin = model.paths.distances(model.world.cell(ORIGIN))
+        reach = from_origin[model.world.cell(TRAIN_EXIT)]
+        near = np.flatnonzero((from_origin <= reach) & (from_origin > 0))
         rng = model.streams["scenario"]
         coin, cell = rng.random(), rng.choice(near)
         exit_xy = TRAIN_EXIT
         if coin < model.config["random_exit_share"]:
             exit_xy = tuple(int(v) for v in model.world.xy(cell))
         if exit_xy != model.world.marks["exit"]:
-            model.set_world(self.world(model.config, "train", model.dist, exit_xy))
+            model.set_world(self.world(model.config, "train", model.paths, exit_xy))
 
     def observe(self, model: MatryoshkaModel) -> None:
         """Flag agents standing on the exit, or on the training exit while the exit is elsewhere."""
