@@ -1,4 +1,4 @@
-"""The ``matryoshka`` command line: run, sweep, analyze, experiments, params, viz.
+"""The ``matryoshka`` command line: run, sweep, analyze, plot, experiments, params, viz.
 
 Bad input ends with one line on stderr naming the key, the value and what is allowed, and exit
 code 2; no traceback, no half-written output.
@@ -162,6 +162,16 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--out", help="figure directory (default DIR/figures)")
     analyze.set_defaults(func=_analyze)
 
+    plot = sub.add_parser("plot", help="one summary metric against any sweep axis, intervals over seeds")
+    plot.add_argument("directory", help="a sweep directory")
+    plot.add_argument("--metric", required=True,
+                      help="a summary metric <phase>/L<level>/<metric>, e.g. deploy/L2/align_parent_deploy")
+    plot.add_argument("--by", required=True, help="the sweep axis on the x-axis, e.g. wisdom")
+    plot.add_argument("--hue", help="a sweep axis whose values get a line each, e.g. tool_policy")
+    plot.add_argument("--out", help="figure file, .png or .svg "
+                      "(default DIR/figures/plot_<metric>_by_<by>.png)")
+    plot.set_defaults(func=_plot)
+
     experiments = sub.add_parser("experiments", help="list the shipped experiments and their questions")
     experiments.set_defaults(func=cmd_experiments)
 
@@ -186,6 +196,13 @@ def _analyze(args: argparse.Namespace) -> int:
     from matryoshka.analysis.cli import main as analyze_main
 
     return analyze_main([args.directory] + (["--out", args.out] if args.out else []))
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from matryoshka.analysis.plot import main as plot_main
+
+    options = {"--metric": args.metric, "--by": args.by, "--hue": args.hue, "--out": args.out}
+    return plot_main([args.directory, *(x for k, v in options.items() if v is not None for x in (k, v))])
 
 
 def main(argv: list[str] | None = None) -> int:
