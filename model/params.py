@@ -231,6 +231,19 @@ def unknown_key_error(key: str, known: list[str], what: str = "parameter") -> Co
     return ConfigError(f"unknown {what} '{key}'.{hint} Allowed: {', '.join(sorted(known))}")
 
 
+def coerce(key: str, value: Any) -> Any:
+    """Check one parameter's value on its own (its name, type and range) and convert it.
+
+    Rules between parameters (``competence`` and ``power``, ...) are checked by ``validate``.
+
+    Raises:
+        ConfigError: The name is unknown or the value is of the wrong type or out of range.
+    """
+    if key not in PARAMS:
+        raise unknown_key_error(key, list(PARAMS))
+    return _coerce(key, value, PARAMS[key])
+
+
 def validate(params: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Check and coerce user parameters on top of defaults.
 
@@ -253,9 +266,7 @@ def validate(params: Mapping[str, Any], base: Mapping[str, Any] | None = None) -
     config = {k: p.default for k, p in PARAMS.items()}
     config.update(base or {})
     for key, value in params.items():
-        if key not in PARAMS:
-            raise unknown_key_error(key, list(PARAMS))
-        config[key] = _coerce(key, value, PARAMS[key])
+        config[key] = coerce(key, value)
     for key, spec in PARAMS.items():
         if spec.inherits and config[key] is None:
             config[key] = config[spec.inherits]

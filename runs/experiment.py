@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from matryoshka.model.params import PARAMS, ConfigError, unknown_key_error, validate
+from matryoshka.model.params import PARAMS, ConfigError, coerce, unknown_key_error, validate
 from matryoshka.model.scenarios import DEFAULT_SCENARIO, get
 from matryoshka.runs.config import load_toml
 from matryoshka.runs.toml_writer import dumps
@@ -204,12 +204,12 @@ def parse(
 
     params = _table(data, "params", where)
     try:
-        fixed = {key: validate({key: value}, defaults)[key] for key, value in params.items()}
+        fixed = {key: coerce(key, value) for key, value in params.items()}
     except ConfigError as err:
         raise _in(f"{where}: [params]", err) from None
-    sweep = {key: _axis(key, values, defaults, f"{where}: [sweep]")
+    sweep = {key: _axis(key, values, f"{where}: [sweep]")
              for key, values in _table(data, "sweep", where).items()}  # fmt: skip
-    groups = [_zip_group(group, defaults, f"{where}: [[zip]] group {i + 1}")
+    groups = [_zip_group(group, f"{where}: [[zip]] group {i + 1}")
               for i, group in enumerate(_zip_tables(data, where))]  # fmt: skip
     _check_disjoint(where, fixed, sweep, groups)
     root, replicates = _seeds(data.get("seeds", {}), where)
@@ -249,7 +249,7 @@ def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
     return value
 
 
-def _axis(key: str, values: Any, defaults: dict[str, Any], where: str, distinct: bool = True) -> list[Any]:
+def _axis(key: str, values: Any, where: str, distinct: bool = True) -> list[Any]:
     """Validate one swept parameter's values: a non-empty list of allowed (and distinct) values."""
     if key not in PARAMS:
         raise _in(where, unknown_key_error(key, list(PARAMS)))
@@ -259,7 +259,7 @@ def _axis(key: str, values: Any, defaults: dict[str, Any], where: str, distinct:
             f"e.g. {key} = [{PARAMS[key].default!r}, ...] (a single value goes in [params])"
         )
     try:
-        coerced = [validate({key: v}, defaults)[key] for v in values]
+        coerced = [coerce(key, v) for v in values]
     except ConfigError as err:
         raise _in(where, err) from None
     for i, value in enumerate(coerced):
@@ -277,12 +277,12 @@ def _zip_tables(data: dict[str, Any], where: str) -> list[dict[str, Any]]:
     return groups
 
 
-def _zip_group(group: dict[str, Any], defaults: dict[str, Any], where: str) -> dict[str, list[Any]]:
+def _zip_group(group: dict[str, Any], where: str) -> dict[str, list[Any]]:
     """Validate a zip group: axes of equal length whose value tuples are distinct."""
     if not group:
         raise ConfigError(f"{where} is empty: expected parameters with lists of equal length")
     # In a zip group a value may repeat (power = [0.2, 0.2], wisdom = [0.2, 0.8]); combinations may not.
-    axes = {key: _axis(key, values, defaults, where, distinct=False) for key, values in group.items()}
+    axes = {key: _axis(key, values, where, distinct=False) for key, values in group.items()}
     lengths = {key: len(values) for key, values in axes.items()}
     if len(set(lengths.values())) > 1:
         sizes = ", ".join(f"'{k}' has {n}" for k, n in lengths.items())

@@ -108,3 +108,12 @@ def test_deploy_horizon_leaves_training_identical_so_one_population_is_evaluated
     assert not levels_a[levels_a["phase"] == "deploy"].reset_index(drop=True).equals(
         levels_b[levels_b["phase"] == "deploy"].reset_index(drop=True)
     )
+
+
+def test_an_experiment_may_sweep_competence_and_wisdom_lag_but_not_lag_alone():
+    from matryoshka.runs.experiment import parse
+
+    exp = parse({"sweep": {"competence": [0.2, 0.8], "wisdom_lag": [0.0, 0.4]}})
+    assert len(exp.runs()) == 4
+    with pytest.raises(ConfigError, match=r"grid point \{'wisdom_lag': 0\.4\}.*without 'competence'"):
+        parse({"sweep": {"wisdom_lag": [0.0, 0.4]}})

@@ -10,7 +10,8 @@ from matryoshka.model.model import MatryoshkaModel
 from matryoshka.runs.experiment import load
 
 SHIPPED = sorted((Path(__file__).parents[1] / "runs").glob("*.toml"))
-EXPECTED = {"default": 18, "competence": 27, "interventions": 30, "shift": 18, "evolution": 9, "approval": 18}
+EXPECTED = {"default": 18, "competence": 120, "interventions": 30, "shift": 18, "evolution": 9,
+            "approval": 18, "telephone": 100, "horizon": 60}
 
 
 def test_every_expected_experiment_is_shipped():
@@ -24,7 +25,6 @@ def test_shipped_experiment_is_valid_and_says_what_it_asks(path):
     exp = load(path)
     assert exp.name == path.stem
     assert len(exp.runs()) == EXPECTED[path.stem]
-    # every swept value builds a model (checks the scenario accepts it; tiny, no steps)
-    for name, values in [*exp.sweep.items(), *(kv for g in exp.zip for kv in g.items())]:
-        for value in values:
-            MatryoshkaModel(exp.scenario, rng=0, **{**exp.params, name: value, "population": 10})
+    # every grid point builds a model (checks the scenario accepts it; tiny, no steps)
+    for point in exp.points():
+        MatryoshkaModel(exp.scenario, rng=0, **{**exp.params, **point, "population": 10})
