@@ -15,6 +15,9 @@ import numpy as np
 if TYPE_CHECKING:
     from matryoshka.agents.paths import Paths
 
+TIE_BREAK_SD = 1e-6  # the floor on the perceived utility's noise sd: it breaks ties at random
+
+
 def horizon(power: np.ndarray, max_horizon: int) -> np.ndarray:
     """Planning horizon in steps: 1 at power 0, ``max_horizon`` at power 1 (halves round up)."""
     return (1 + np.floor(np.asarray(power) * (max_horizon - 1) + 0.5)).astype(np.int16)
@@ -70,6 +73,6 @@ def _best(
     for k in range(phi32.shape[1]):
         utility += w32[:, k, None] * phi32[:, k][cand]
     if noise_sd is not None and rng is not None and len(cand):
-        sd = np.sqrt((weights**2) @ (noise_sd**2)) + 1e-6  # the floor breaks ties at random
+        sd = np.sqrt((weights**2) @ (noise_sd**2)) + TIE_BREAK_SD
         utility += rng.standard_normal(utility.shape, dtype=np.float32) * sd[:, None].astype(np.float32)
     return cand[np.arange(len(cand)), utility.argmax(axis=1)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from functools import partial
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from mesa import Model
@@ -19,6 +19,7 @@ from mesa.datacollection import DataCollector
 from mesa.discrete_space import OrthogonalVonNeumannGrid
 from mesa.experimental.scenarios import Scenario
 
+from matryoshka.agents import evolve, planning
 from matryoshka.agents.genome import MutationRates, mutate
 from matryoshka.agents.paths import Paths
 from matryoshka.agents.planning import plan
@@ -54,7 +55,17 @@ class MatryoshkaModel(Lifecycle, Model):
 
     Raises:
         ConfigError: Unknown scenario or parameter, or a value that is not allowed.
+
+    Attributes:
+        constants: The constants of the model's own modules that shape results, by where they are
+            defined (each run's manifest records them, beside its scenario's).
     """
+
+    constants: ClassVar[dict[str, Any]] = {
+        "model.lifecycle.TRAIL": TRAIL,
+        "agents.planning.TIE_BREAK_SD": planning.TIE_BREAK_SD,
+        "agents.evolve.UNDEFINED": evolve.UNDEFINED,
+    }
 
     def __init__(self, scenario: str | Scenario | None = None, *, rng: Any = None, **params: Any):
         if isinstance(scenario, Scenario):
@@ -341,6 +352,14 @@ class MatryoshkaModel(Lifecycle, Model):
             self.preset.begin_episode(self)
 
     # -- outputs ------------------------------------------------------------------------------
+
+    def provenance(self) -> dict[str, Any]:
+        """What shapes this run besides its parameters: the scenario, constants and stream seeds."""
+        return {
+            "scenario": self.preset.key,
+            "constants": {"model": dict(self.constants)},
+            "streams": self.streams.record(),
+        }
 
     def finish(self) -> None:
         """Close the ledger rows of the agents still alive (call once, after the last step)."""

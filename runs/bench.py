@@ -30,6 +30,7 @@ import numpy as np
 from mesa import Model
 from mesa.discrete_space import Cell, CellAgent, OrthogonalVonNeumannGrid
 
+from matryoshka.agents.planning import TIE_BREAK_SD
 from matryoshka.model.model import MatryoshkaModel
 
 # The order of agents.planning.neighbor_table (+x, -x, +y, -y): searching neighbours in this order
@@ -139,7 +140,7 @@ class PlainModel(Model):
         if noise_sd is None:
             sd = np.zeros(len(pos))
         else:  # as agents.planning.plan: the utility's sd, with a floor that breaks ties at random
-            sd = np.sqrt((np.asarray(weights) ** 2) @ (np.asarray(noise_sd) ** 2)) + 1e-6
+            sd = np.sqrt((np.asarray(weights) ** 2) @ (np.asarray(noise_sd) ** 2)) + TIE_BREAK_SD
         for c, w, h, s in zip(pos, weights, horizons, sd, strict=True):
             x, y = divmod(int(c), self.height)
             PlainOrganism(self, self.grid[(x, y)], w, h, s)

@@ -17,6 +17,7 @@ from matryoshka.model.contract import episode_length, metrics_to_manifest, summa
 from matryoshka.model.model import MatryoshkaModel
 from matryoshka.model.outputs import check_output, write_run
 from matryoshka.model.streams import seed_record
+from matryoshka.runs.provenance import source_revision
 
 VERSIONED = ("matryoshka", "mesa", "numpy", "networkx", "pyarrow", "pandas")
 
@@ -54,6 +55,7 @@ def run_simulation(
     started = dt.datetime.now(dt.UTC).isoformat()
     check_output(Path(out))
     model = MatryoshkaModel(scenario, rng=seed, **params)
+    source = source_revision()  # as the run starts: the source may change while it runs
     total = expected_steps(model.config)
     with tqdm(total=total, desc=f"{scenario} seed {seed_record(seed)}", disable=not progress,
               unit="step", leave=False) as bar:  # fmt: skip
@@ -69,9 +71,10 @@ def run_simulation(
     }
     summary = summarize(tables["levels"].to_pandas(), summary_windows(model.config), model.metrics)
     manifest = {
-        "scenario": scenario,
+        **model.provenance(),
         "config": model.config,
         "seed": seed_record(seed),
+        "source": source,
         "versions": {name: _version(name) for name in VERSIONED},
         "started": started,
         "finished": dt.datetime.now(dt.UTC).isoformat(),
