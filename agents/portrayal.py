@@ -31,7 +31,7 @@ TOOL_EDGE = "#212121"
 ORGANISM_EDGE = "#616161"
 FEATURE_STYLE = PropertyLayerStyle(colormap="YlGn", alpha=0.85)
 WALL_STYLE = PropertyLayerStyle(color="#37474f", alpha=1.0, colorbar=False)
-MARK_COLORS = {"exit": "#e69f00", "landmark": "#8e24aa", "origin": "#546e7a"}
+MARK_COLOR = "#000000"  # a marked cell whose scenario declares no colour for it
 GRID_PX = 504  # the grid's longer side, in pixels
 LEGEND_PX = 74
 MIN_WIDTH_PX = 480  # room for the legend under a small grid
@@ -169,12 +169,12 @@ def _agents(cv: _Canvas, agents: Any) -> list[str]:
     return out
 
 
-def _marks(cv: _Canvas, marks: dict[str, tuple[int, int]]) -> list[str]:
-    """Outlined, labelled marked cells; marks that share a cell nest and stack their labels."""
+def _marks(cv: _Canvas, marks: dict[str, tuple[int, int]], colors: dict[str, str]) -> list[str]:
+    """Outlined, labelled marked cells in the scenario's colours; marks that share a cell nest."""
     out, seen, c = [], {}, cv.cell
     for name, (x, y) in marks.items():
         k = seen[(x, y)] = seen.get((x, y), -1) + 1
-        color = MARK_COLORS.get(name, "#000000")
+        color = colors.get(name, MARK_COLOR)
         out.append(_outline(x * c + 1 + 3 * k, cv.top(y) + 1 + 3 * k, c - 2 - 6 * k, color))
         label_y = cv.top(y) - 3 - 11 * k if y < cv.h - 1 else cv.top(y) + c + 11 + 11 * k
         anchor = "start" if x == 0 else "end" if x == cv.w - 1 else "middle"  # keep labels inside
@@ -183,7 +183,9 @@ def _marks(cv: _Canvas, marks: dict[str, tuple[int, int]]) -> list[str]:
     return out
 
 
-def _legend(y0: float, feature: str, low: float, high: float, marks: dict[str, Any]) -> list[str]:
+def _legend(
+    y0: float, feature: str, low: float, high: float, marks: dict[str, Any], colors: dict[str, str]
+) -> list[str]:
     """Colour bars for alignment and the feature, then the markers and the marked cells."""
     out = _colorbar(4, y0, "g-align", "alignment with base objective", "-1", "+1")
     out += [f'<rect x="160" y="{y0 + 4}" width="10" height="10" fill="{UNDEFINED_COLOR}"/>']
@@ -196,7 +198,7 @@ def _legend(y0: float, feature: str, low: float, high: float, marks: dict[str, A
         out.append(_text(x + 9, y, label))
         x += 18 + 6.5 * len(label)
     for name in marks:
-        out += [_outline(x - 6, y - 10, 12, MARK_COLORS.get(name, "#000000")), _text(x + 9, y, name)]
+        out += [_outline(x - 6, y - 10, 12, colors.get(name, MARK_COLOR)), _text(x + 9, y, name)]
         x += 18 + 6.5 * len(name)
     return out
 
@@ -226,7 +228,7 @@ def world_svg(model: Any, feature: str) -> str:
         f"<defs>{defs}</defs>",
         *_cells(cv, values, walls, low, high),
         *_agents(cv, model.agents),
-        *_marks(cv, model.world.marks),
-        *_legend(cv.h * cv.cell + 14, feature, low, high, model.world.marks),
+        *_marks(cv, model.world.marks, model.preset.marks),
+        *_legend(cv.h * cv.cell + 14, feature, low, high, model.world.marks, model.preset.marks),
         "</svg>",
     ])  # fmt: skip

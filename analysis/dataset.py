@@ -104,11 +104,14 @@ class Dataset:
         """
         return tuple(p for p in self.params if self.summary[p].nunique(dropna=True) > 1)
 
-    @property
-    def is_maze(self) -> bool:
-        """Whether the runs are of a maze scenario with a world layout in the manifest."""
-        run = self.runs[0]
-        return run.scenario.startswith("maze") and run.world is not None
+    @cached_property
+    def shift(self) -> dict | None:
+        """The shift analysis the runs' scenario declares (``axis``, ``axis_doc``, ``metrics``), if any."""
+        for run in self.runs:
+            shift = run.manifest.get("shift")
+            if isinstance(shift, dict) and isinstance(shift.get("axis"), str):
+                return shift
+        return None
 
     @cached_property
     def metrics(self) -> dict[str, Metric]:

@@ -1,8 +1,9 @@
-"""Maze occupancy: where organisms and tools spend their time, training vs deployment.
+"""Occupancy: where organisms and tools spend their time, training vs deployment.
 
-Reads `occupancy.parquet` and the maze layout in `manifest.json` of one run; one heatmap per
-level (rows) and phase (columns) of the share of agent-steps spent on each cell, with walls,
-exits and the landmark marked.
+Reads `occupancy.parquet` and the world layout in `manifest.json` of one run; one heatmap per
+level (rows) and phase (columns) of the share of agent-steps spent on each cell, with the walls
+and the scenario's marked cells (in the maze: the exit, the landmark and the origin) of that
+phase, in the colours the scenario declares.
 
 Core objects: occupancy_grid, analyse.
 """
@@ -21,16 +22,15 @@ from matplotlib.ticker import FuncFormatter
 from matryoshka.analysis.dataset import Dataset
 from matryoshka.analysis.section import NotApplicable, Section, write_section
 from matryoshka.analysis.series import level_name
-from matryoshka.analysis.style import OKABE_ITO, SEQUENTIAL_CMAP, new_figure
+from matryoshka.analysis.style import CYCLE, SEQUENTIAL_CMAP, new_figure
 from matryoshka.model.contract import PHASE_NAMES
 
 NAME = "occupancy"
-TITLE = "Maze occupancy"
-#: Manifest world key -> (marker, colour, legend label, marker size).
-#: The landmark is drawn first and largest: in the maze it sits on the training exit.
-MARKS = {"landmark": ("o", OKABE_ITO["orange"], "landmark", 15),
-         "exit_train": ("X", OKABE_ITO["vermillion"], "training exit", 9),
-         "exit_deploy": ("*", OKABE_ITO["sky_blue"], "deployment exit", 13)}
+TITLE = "Occupancy"
+#: Markers of the marked cells, in the scenario's order; each next one is drawn smaller on top, so
+#: marks that share a cell (the maze's training exit and landmark) all stay visible.
+MARKERS = ("o", "X", "s", "D", "P", "*")
+MARK_SIZES = (15, 11, 8, 6)
 
 
 def occupancy_grid(visits: pd.DataFrame, width: int, height: int) -> np.ndarray:
@@ -51,20 +51,29 @@ def occupancy_grid(visits: pd.DataFrame, width: int, height: int) -> np.ndarray:
     return grid * 100.0 / total if total > 0 else grid
 
 
+def _marks(world: dict) -> dict[str, str]:
+    """The scenario's marked cells and their colours (runs without declared colours: the cycle)."""
+    declared = world.get("marks")
+    if isinstance(declared, dict):
+        return {str(k): str(v) for k, v in declared.items()}
+    names = dict.fromkeys(k.rsplit("_", 1)[0] for k in world if k.endswith(("_train", "_deploy")))
+    return {name: CYCLE[i % len(CYCLE)] for i, name in enumerate(names)}
+
+
 def analyse(data: Dataset, out: Path) -> Section:
     """Draw occupancy heatmaps per level and phase of the representative run.
 
     Raises:
-        NotApplicable: Not a maze scenario, or the run wrote no occupancy.parquet.
+        NotApplicable: The run has no world layout in its manifest, or no occupancy.parquet.
     """
-    if not data.is_maze:
-        raise NotApplicable(f"scenario {data.runs[0].scenario} is not a maze with a world "
-                            "layout in manifest.json")
     run = data.representative()
+    if run.world is None:
+        raise NotApplicable(f"{run.path / 'manifest.json'} has no world layout")
     visits = run.occupancy()
     if visits is None or visits.empty:
         raise NotApplicable(f"{run.path / 'occupancy.parquet'} is missing or empty")
     world = run.world or {}
+    marks = _marks(world)
     width, height = int(world["width"]), int(world["height"])  # checked when loading
     levels = sorted(visits["level"].unique())
     phases = [p for p in PHASE_NAMES if p in set(visits["phase"])]
@@ -87,9 +96,10 @@ def analyse(data: Dataset, out: Path) -> Section:
                               norm=norm, interpolation="nearest")
             ax.imshow(np.ma.masked_equal(walls, 0), origin="lower", cmap=wall_cmap,
                       interpolation="nearest")
-            for key, (marker, colour, _, size) in MARKS.items():
-                if world.get(key) is not None:
-                    ax.plot(*world[key], marker=marker, color=colour, markersize=size,
+            for k, (name, colour) in enumerate(marks.items()):
+                if world.get(f"{name}_{phase}") is not None:
+                    ax.plot(*world[f"{name}_{phase}"], marker=MARKERS[k % len(MARKERS)], color=colour,
+                            markersize=MARK_SIZES[min(k, len(MARK_SIZES) - 1)],
                             markeredgecolor="white", linestyle="none")
             ax.set_title(f"Level {level}: {level_name(level)}, {PHASE_NAMES[phase]}",
                          fontsize="medium")
@@ -100,9 +110,9 @@ def analyse(data: Dataset, out: Path) -> Section:
     bar = fig.colorbar(image, ax=axes, label="share of agent-steps (%, log scale)", shrink=0.8)
     for axis_format in (bar.ax.yaxis.set_major_formatter, bar.ax.yaxis.set_minor_formatter):
         axis_format(FuncFormatter(lambda v, _: f"{v:g}"))
-    handles = [Line2D([], [], marker=m, color=c, markeredgecolor="white", markersize=10,
-                      linestyle="none", label=label)
-               for key, (m, c, label, _) in MARKS.items() if world.get(key) is not None]
+    handles = [Line2D([], [], marker=MARKERS[k % len(MARKERS)], color=colour, markeredgecolor="white",
+                      markersize=10, linestyle="none", label=name)
+               for k, (name, colour) in enumerate(marks.items())]
     handles.append(Line2D([], [], marker="s", color="#444444", linestyle="none", label="wall"))
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
     fig.suptitle(f"Where agents spend their time: run {run.run_id}")
@@ -111,9 +121,9 @@ def analyse(data: Dataset, out: Path) -> Section:
         "cells_visited": int((g > 0).sum()), "max_cell_share_pct": float(g.max())}
         for (lv, ph), g in grids.items()])
     caption = ("Share of all agent-steps of a level and phase spent on each cell (log colour "
-               "scale; white: never visited) in one run. A population that learned the proxy "
-               "keeps crowding the training exit's position in deployment instead of the moved "
-               "exit.")
+               "scale; white: never visited) in one run, with the scenario's marked cells where "
+               "they stand in that phase. A population that learned a proxy keeps crowding the "
+               "cells it learned in training after the shift.")
     return write_section(out, NAME, TITLE, caption, fig, table)
 
 

@@ -1,9 +1,10 @@
-"""Distribution shift: deployment success against the share of training episodes with a random exit.
+"""Distribution shift: deployment outcomes against the parameter the scenario's fix varies.
 
-Training with a random exit in some episodes is the known fix for goal misgeneralization: the
-proxy "go to the training exit corner" stops paying. Reads each run's summary of the deployment
-episode (`deploy/L1/reached_exit`, `deploy/L1/reached_proxy`); needs `random_exit_share` as a
-sweep axis.
+A scenario declares its shift analysis in its manifest (`shift`: the parameter `axis` and the
+`metrics` to show); in the maze that is the share of training episodes with a random exit, the
+known fix for goal misgeneralization, and the shares of organisms that reach the moved exit or the
+old one. Reads each run's summary of the deployment phase (`deploy/L1/<metric>`); needs the axis
+as a sweep axis.
 
 Core objects: analyse.
 """
@@ -31,55 +32,59 @@ from matryoshka.model.contract import summary_key
 
 NAME = "shift"
 TITLE = "Distribution shift"
-AXIS = "random_exit_share"
-MEASURES = {"reached_exit": "reached the deployment exit",
-            "reached_proxy": "went to the training exit instead"}
 
 
 def analyse(data: Dataset, out: Path) -> Section:
-    """Plot the deployment shares of organisms reaching the exit and the proxy.
+    """Plot each declared metric of Level-1 organisms in deployment against the shift axis.
 
     Raises:
-        NotApplicable: random_exit_share is not a sweep axis, or no reached_exit data.
+        NotApplicable: The scenario declares no shift analysis, its axis is not a sweep axis, or
+            the runs have no deployment values of its metrics.
     """
-    if AXIS not in data.axes:
-        raise NotApplicable(f"needs a sweep with {AXIS} as an axis (axes here: "
+    shift = data.shift
+    if shift is None:
+        raise NotApplicable(f"scenario {data.runs[0].scenario} declares no shift analysis")
+    axis, measures = shift["axis"], [str(m) for m in shift.get("metrics", [])]
+    if axis not in data.axes:
+        raise NotApplicable(f"needs a sweep with {axis} as an axis (axes here: "
                             f"{', '.join(data.axes) or 'none'})")
-    tidy = by_run(data, {m: [summary_key("deploy", 1, m)] for m in MEASURES})
+    tidy = by_run(data, {m: [summary_key("deploy", 1, m)] for m in measures})
     tidy = tidy.rename(columns={"label": "measure"}).dropna(subset=["value"])
     if tidy.empty:
-        raise NotApplicable("no deploy/L1/reached_exit values: the runs have no maze "
-                            "deployment episode")
-    others = [a for a in data.axes if a != AXIS]
-    table = summarise(tidy, [*others, "measure", AXIS], shares=True)
-    measures = [m for m in MEASURES if m in set(table["measure"])]
-    figures = [_figure(table, page, measures) for page in data.pages(others)]
-    caption = ("Share of Level-1 organisms that reached the moved exit (left) and that went to "
-               "the training exit's position instead (right), in the deployment episode, "
-               f"against the share of training episodes whose exit was random; "
-               f"{data.interval_note(shares=True)}. Goal misgeneralization shows as a high right "
-               "panel at 0; the fix works if the left panel rises with the share.")
+        raise NotApplicable(f"no deploy/L1 values of {', '.join(measures) or 'any metric'}: the runs "
+                            "have no deployment phase")
+    others = [a for a in data.axes if a != axis]
+    measures = [m for m in measures if m in set(tidy["measure"])]
+    shares = all(data.metrics[m].share for m in measures if m in data.metrics)
+    table = summarise(tidy, [*others, "measure", axis], shares=shares)
+    figures = [_figure(table, page, measures, shift, shares) for page in data.pages(others)]
+    meanings = "; ".join(f"{m}: {data.metrics[m].doc}" for m in measures if m in data.metrics)
+    caption = (f"Level-1 organisms in the deployment phase, one panel per metric ({meanings}), "
+               f"against {axis} ({shift.get('axis_doc', '')}); {data.interval_note(shares=shares)}. "
+               f"{shift.get('reading', '')}").strip()
     return write_section(out, NAME, TITLE, caption, figures, table)
 
 
-def _figure(table: pd.DataFrame, page: Page, measures: list[str]) -> Figure:
+def _figure(table: pd.DataFrame, page: Page, measures: list[str], shift: dict, shares: bool) -> Figure:
     """One figure: a panel per measure, a line per condition of the page, n at each point."""
+    axis = shift["axis"]
     styles = condition_styles([page.inner(c) for c in page.conditions], "all runs")
     fig, axes = new_figure(1, len(measures), panel=(4.2, 3.2), sharey=True)
     counts: list[list[float]] = [[] for _ in page.conditions]
     for ax, measure in zip(axes[0], measures, strict=True):
         for k, (condition, style) in enumerate(zip(page.conditions, styles, strict=True)):
-            rows = select(table, condition, measure=measure).sort_values(AXIS)
-            plot_band(ax, rows[AXIS], rows["mean"], rows["ci_low"], rows["ci_high"], **style)
-            annotate_n(ax, rows[AXIS], rows["mean"], rows["n"], **style)
+            rows = select(table, condition, measure=measure).sort_values(axis)
+            plot_band(ax, rows[axis], rows["mean"], rows["ci_low"], rows["ci_high"], **style)
+            annotate_n(ax, rows[axis], rows["mean"], rows["n"], **style)
             counts[k] += rows["n"].tolist()
-        ax.set_ylim(-0.02, 1.02)
-        ax.set_title(f"organisms that {MEASURES[measure]}", fontsize="medium")
-        ax.set_xlabel("share of training episodes with a random exit (fraction)")
-    axes[0, 0].set_ylabel("share of organisms in deployment (fraction)")
+        if shares:
+            ax.set_ylim(-0.02, 1.02)
+        ax.set_title(measure, fontsize="medium")
+        ax.set_xlabel(f"{axis}: {shift.get('axis_doc', '')}".rstrip(": "), fontsize="small")
+    axes[0, 0].set_ylabel("Level 1, deployment" + (" (fraction)" if shares else ""))
     handles = condition_handles(styles, [n_text(c) for c in counts])
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 3))
-    fig.suptitle(page.title("Distribution shift: deployment success vs random-exit training"))
+    fig.suptitle(page.title(f"Distribution shift: deployment against {axis}"))
     return fig
 
 

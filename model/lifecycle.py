@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from matryoshka.model.recorder import Recorder
     from matryoshka.model.scenarios.base import Preset
     from matryoshka.model.streams import Streams
+    from matryoshka.model.world import World
 
 TRAIL = 32  # cells of experience each agent remembers, for specifying tools
 
@@ -39,6 +40,7 @@ class Lifecycle:
     cell_stats: dict[str, CellStats]
     base_weights: np.ndarray
     phase: str
+    world: World
     steps: int
     streams: Streams
 
@@ -83,7 +85,9 @@ class Lifecycle:
             "horizon": horizon(power, self.config["max_horizon"]),
             "energy": self.config["initial_energy"], "birth_step": self.steps,
             "birth_phase": PHASES.index(self.phase),
-            "pos": self.preset.start_cells(self, n, parents),
+            "pos": self.preset.start_cells(
+                self.world, n, self.streams["scenario"], self._parent_cells(parents)
+            ),
         }  # fmt: skip
         if parents is not None:
             values.update(
@@ -162,6 +166,12 @@ class Lifecycle:
             orphans = np.flatnonzero(pop.alive & np.isin(pop["builder_slot"], slots))
             pop["builder_slot"][orphans] = -1
             slots = orphans if self.config["orphan_tools"] == "remove" else orphans[:0]
+
+    def _parent_cells(self, parents: np.ndarray | None) -> np.ndarray | None:
+        """Where births in steady state happen: the parents' cells (else None: the scenario decides)."""
+        if parents is None or self.config["selection"] != "steady_state":
+            return None
+        return self.pop["pos"][parents]
 
     def genome_of(self, slot: int) -> Genome:
         """The genome of the agent in ``slot``."""

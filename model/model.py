@@ -35,10 +35,11 @@ from matryoshka.model.delegation import (
 )
 from matryoshka.model.lifecycle import TRAIL, Lifecycle
 from matryoshka.model.metrics import cell_stats
-from matryoshka.model.params import ConfigError, validate
+from matryoshka.model.params import ConfigError
 from matryoshka.model.population import Population
 from matryoshka.model.recorder import ALIGN_COLUMNS, Recorder
 from matryoshka.model.scenarios import DEFAULT_SCENARIO, get
+from matryoshka.model.scenarios.base import PopulationView, Update
 from matryoshka.model.streams import Streams
 from matryoshka.model.world import World
 
@@ -73,7 +74,7 @@ class MatryoshkaModel(Lifecycle, Model):
             rng, scenario = scenario.rng, getattr(scenario, "name", None)
         name = DEFAULT_SCENARIO if scenario is None else scenario
         preset = get(name)
-        config = validate(params, preset.defaults)
+        config = preset.validate(params)
         streams = Streams(rng)
         super().__init__(scenario=Scenario(rng=streams.root, name=name, **config))
         self.streams = streams
@@ -115,7 +116,7 @@ class MatryoshkaModel(Lifecycle, Model):
         self.metrics = preset.metric_registry()
         self.recorder = Recorder(preset.features, walls.size, config["max_depth"], self.metrics)
         self._spawn(self._first_genomes(), parents=None)
-        preset.begin_episode(self)
+        self._begin_episode()
         self.datacollector = DataCollector(model_reporters=self._reporters())
         self._record(events={})
         self.datacollector.collect(self)
@@ -177,7 +178,7 @@ class MatryoshkaModel(Lifecycle, Model):
         pop = self.pop
         slots = pop.slots
         self._plan_and_move(slots)
-        self.preset.observe(self)
+        self._apply(self.preset.observe(self.world, self.view(slots)), slots)
         self._reward(slots)
         events = {"defected": update_trust(self, slots), **build_tools(self, slots)}
         tools = pop.slots[pop["level"][pop.slots] >= 2]
@@ -220,7 +221,8 @@ class MatryoshkaModel(Lifecycle, Model):
         """Base reward, a share of it passed up builder chains, minus metabolism or upkeep."""
         pop, cfg = self.pop, self.config
         levels = pop["level"][slots]
-        reward = self.preset.reward(self, pop["pos"][slots])
+        reward, update = self.preset.reward(self.world, self.view(slots))
+        self._apply(update, slots)
         kept = credit_chain(
             reward, levels, rows_of(pop.capacity, slots, pop["builder_slot"][slots]),
             cfg["tool_share"], cfg["max_depth"],
@@ -246,10 +248,12 @@ class MatryoshkaModel(Lifecycle, Model):
             "dependence": np.where(pop["tool_slot"][slots] >= 0, pop["dependence"][slots], np.nan),
             **{name: pop[name][slots] for name in ALIGN_COLUMNS},
             **{f"w_{f}": pop["weights"][slots, k] for k, f in enumerate(self.preset.features)},
-            **{name: v[slots] for name, v in self.preset.agent_metrics(self).items()},
         }
+        view = self.view(slots)
+        metrics.update(self.preset.agent_metrics(self.world, view))
         self.summary = self.recorder.record_step(
-            self.steps, self._generation_now(slots), self.phase, pop["level"][slots], metrics, events
+            self.steps, self._generation_now(slots), self.phase, pop["level"][slots], metrics, events,
+            self.preset.world_metrics(self.world, view),
         )
 
     def _generation_now(self, slots: np.ndarray) -> int:
@@ -295,12 +299,12 @@ class MatryoshkaModel(Lifecycle, Model):
         pop = self.pop
         slots = pop.slots
         organisms = slots[pop["level"][slots] == 1]
-        pop["pos"][organisms] = self.preset.start_cells(self, len(organisms), None)
+        pop["pos"][organisms] = self.preset.start_cells(self.world, len(organisms), self.streams["scenario"])
         pop["energy"][organisms] = self.config["initial_energy"]
         for level in range(2, self.config["max_depth"] + 1):  # tools start beside their builders
             tools = slots[(pop["level"][slots] == level) & (pop["builder_slot"][slots] >= 0)]
             pop["pos"][tools] = pop["pos"][pop["builder_slot"][tools]]
-        self.preset.begin_episode(self)
+        self._begin_episode()
 
     def _next_generation(self) -> None:
         """Generational and neutral modes: the next generation replaces this one."""
@@ -349,7 +353,29 @@ class MatryoshkaModel(Lifecycle, Model):
             self.episode_step = 0
             self._new_episode()
         else:  # agents stay where they are; what they reach is counted afresh
-            self.preset.begin_episode(self)
+            self._begin_episode()
+
+    # -- the scenario's hooks -----------------------------------------------------------------
+
+    def view(self, slots: np.ndarray) -> PopulationView:
+        """The agents in ``slots`` as the scenario's hooks see them."""
+        pop = self.pop
+        columns = {name: pop[name][slots] for name in self.preset.columns}
+        return PopulationView(pop["pos"][slots], pop["level"][slots], columns)
+
+    def _apply(self, update: Update, slots: np.ndarray) -> None:
+        """Take over what a hook changed: its state columns for ``slots``, and its world."""
+        for name, values in update.columns.items():
+            self.pop[name][slots] = values
+        if update.world is not None:
+            self.set_world(update.world)
+
+    def _begin_episode(self) -> None:
+        slots = self.pop.slots
+        update = self.preset.begin_episode(
+            self.phase, self.world, self.view(slots), self.streams["scenario"], self.config, self.paths
+        )
+        self._apply(update, slots)
 
     # -- outputs ------------------------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 """Run parameters: their types, ranges, defaults and validation.
 
 Every parameter a user can set (on the command line, in a TOML file, in the browser) is declared
-here once, with what is allowed. Scenarios override defaults; nothing else adds parameters.
+once, with what is allowed: here if every scenario takes it, in its scenario's own declaration
+(``Preset.params``) if only that one does. Scenarios override defaults; nothing else adds
+parameters.
 
 Core Objects: Param, PARAMS, ConfigError, validate.
 """
@@ -126,8 +128,6 @@ PARAMS: dict[str, Param] = {
     "metabolism": Param(float, 0.05, "energy every agent spends each step", 0, LARGE),
     "power_cost": Param(float, 0.05, "energy per step per unit of power", 0, LARGE),
     "perception_noise": Param(float, 1.0, "multiplier on the scenario's perception noise", 0, 100),
-    # Maze
-    "random_exit_share": Param(float, 0.0, "maze: share of training episodes with a random exit", 0, 1),
     # Tools
     "tool_policy": Param(str, "free", "what tools may be built", choices=("free", "forbid", "audit")),
     "max_depth": Param(int, 3, "deepest level an agent may have (1 = organisms only)", 1, MAX_DEPTH),
@@ -231,25 +231,36 @@ def unknown_key_error(key: str, known: list[str], what: str = "parameter") -> Co
     return ConfigError(f"unknown {what} '{key}'.{hint} Allowed: {', '.join(sorted(known))}")
 
 
-def coerce(key: str, value: Any) -> Any:
+def coerce(key: str, value: Any, own: Mapping[str, Param] | None = None) -> Any:
     """Check one parameter's value on its own (its name, type and range) and convert it.
 
     Rules between parameters (``competence`` and ``power``, ...) are checked by ``validate``.
 
+    Args:
+        key: The parameter's name.
+        value: The user's value.
+        own: A scenario's own parameters, allowed beside ``PARAMS``.
+
     Raises:
         ConfigError: The name is unknown or the value is of the wrong type or out of range.
     """
-    if key not in PARAMS:
-        raise unknown_key_error(key, list(PARAMS))
-    return _coerce(key, value, PARAMS[key])
+    known = {**PARAMS, **(own or {})}
+    if key not in known:
+        raise unknown_key_error(key, list(known))
+    return _coerce(key, value, known[key])
 
 
-def validate(params: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def validate(
+    params: Mapping[str, Any],
+    base: Mapping[str, Any] | None = None,
+    own: Mapping[str, Param] | None = None,
+) -> dict[str, Any]:
     """Check and coerce user parameters on top of defaults.
 
     Args:
         params: The user's values, by name (strings from the command line are converted).
-        base: Defaults to start from (a scenario's); missing names take ``PARAMS`` defaults.
+        base: Defaults to start from (a scenario's); missing names take their parameter's default.
+        own: A scenario's own parameters, allowed beside ``PARAMS``.
 
     Returns:
         The full effective configuration: every parameter, validated.
@@ -263,11 +274,11 @@ def validate(params: Mapping[str, Any], base: Mapping[str, Any] | None = None) -
             sets ``power`` or ``wisdom`` to something other than what ``competence`` gives them,
             or ``wisdom_lag`` without ``competence``.
     """
-    config = {k: p.default for k, p in PARAMS.items()}
-    config.update(base or {})
-    for key, value in params.items():
-        config[key] = coerce(key, value)
-    for key, spec in PARAMS.items():
+    known = {**PARAMS, **(own or {})}
+    config = {k: p.default for k, p in known.items()}
+    for key, value in {**(base or {}), **params}.items():
+        config[key] = coerce(key, value, own)
+    for key, spec in known.items():
         if spec.inherits and config[key] is None:
             config[key] = config[spec.inherits]
     _apply_competence(config, params)

@@ -30,7 +30,7 @@ from mesa.visualization.utils import force_update, update_counter
 from matryoshka.agents.portrayal import world_svg
 from matryoshka.model.contract import PHASE_NAMES
 from matryoshka.model.model import MatryoshkaModel
-from matryoshka.model.params import PARAMS, ConfigError, validate
+from matryoshka.model.params import PARAMS, ConfigError
 from matryoshka.model.scenarios import DEFAULT_SCENARIO, REGISTRY, get
 
 TITLE = "Matryoshka: objective drift under delegation"
@@ -43,7 +43,12 @@ CHART_STYLE = "height: 290px; width: 540px;"
 TALL_CHART_STYLE = "height: 340px; width: 540px;"  # room for a legend of up to 18 lines
 
 
-SIDEBAR_START = validate({}, get(DEFAULT_SCENARIO).defaults)  # the controls' starting values
+# The controls' starting values: the default scenario's configuration, and each other scenario's
+# own parameters at that scenario's defaults.
+SIDEBAR_START = {
+    **{name: c.defaults.get(name, p.default) for c in REGISTRY.values() for name, p in c.params.items()},
+    **get(DEFAULT_SCENARIO).validate({}),
+}
 
 
 class BrowserModel(MatryoshkaModel):
@@ -77,7 +82,9 @@ class BrowserModel(MatryoshkaModel):
             seed = int(str(rng).strip())
         except ValueError:
             raise ConfigError(f"seed {rng!r} is not allowed: expected a whole number") from None
-        params = {k: v for k, v in params.items() if k not in SIDEBAR_START or v != SIDEBAR_START[k]}
+        known = get(scenario_key).parameters()  # another scenario's own controls do not apply
+        params = {k: v for k, v in params.items()
+                  if k in known and (k not in SIDEBAR_START or v != SIDEBAR_START[k])}  # fmt: skip
         super().__init__(scenario_key, rng=seed, **params)
 
 
@@ -100,8 +107,20 @@ def model_params() -> dict[str, Any]:
         "tool_policy": select("Tool policy", "tool_policy"),
         "max_depth": Slider("Max depth", d["max_depth"], 1, int(PARAMS["max_depth"].high), 1),
         "deception_share": Slider("Deception share", d["deception_share"], 0.0, 1.0, 0.05),
-        "random_exit_share": Slider("Random exit share (maze)", d["random_exit_share"], 0.0, 1.0, 0.05),
+        **scenario_controls(),
     }  # fmt: skip
+
+
+def scenario_controls() -> dict[str, Any]:
+    """A slider for each bounded number parameter a scenario declares, labelled with its scenario."""
+    controls = {}
+    for key, cls in sorted(REGISTRY.items()):
+        for name, p in cls.params.items():
+            if p.kind in (int, float) and p.low is not None and p.high is not None and p.high < math.inf:
+                step = 1 if p.kind is int else (p.high - p.low) / 20
+                label = f"{name.replace('_', ' ').capitalize()} ({key})"
+                controls[name] = Slider(label, SIDEBAR_START[name], p.low, p.high, step)
+    return controls
 
 
 def phase_text(model: MatryoshkaModel) -> str:

@@ -96,15 +96,20 @@ def cmd_experiments(args: argparse.Namespace) -> int:
 
 
 def cmd_params(args: argparse.Namespace) -> int:
-    """Print every parameter with its default for a scenario, what is allowed, and what it means."""
+    """Print every parameter with its default for a scenario, what is allowed, and what it means.
+
+    The global parameters come first, then the scenario's own (no other scenario's).
+    """
     from matryoshka.model.scenarios import get
 
     preset = get(args.scenario)
     rows = [(k, repr(preset.defaults[k]) if k in preset.defaults else p.shown_default(), p.allowed(), p.doc)
-            for k, p in PARAMS.items()]  # fmt: skip
+            for k, p in preset.parameters().items()]  # fmt: skip
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     print(f"parameters of {preset.key} (name, default, allowed, meaning):")
-    for row in rows:
+    for k, row in enumerate(rows):
+        if k == len(PARAMS) and preset.params:
+            print(f"  {preset.key} only:")
         print("  " + "  ".join(f"{v:<{w}}" for v, w in zip(row, widths, strict=False)) + "  " + row[3])
     return 0
 
@@ -141,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="root seed (default 0)")
     run.add_argument("--out", required=True, help="run directory to write")
     run.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
-                     help=f"set a parameter (repeatable); names: {', '.join(PARAMS)}")  # fmt: skip
+                     help="set a parameter (repeatable); 'matryoshka params' lists them")  # fmt: skip
     run.add_argument("--config", help="TOML file with scenario, seed and a [params] table")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)

@@ -24,8 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from matryoshka.model.params import PARAMS, ConfigError, coerce, unknown_key_error, validate
+from matryoshka.model.params import ConfigError, unknown_key_error
 from matryoshka.model.scenarios import DEFAULT_SCENARIO, get
+from matryoshka.model.scenarios.base import Preset
 from matryoshka.runs.config import load_toml
 from matryoshka.runs.toml_writer import dumps
 
@@ -198,18 +199,18 @@ def parse(
     description = _text(data, "description", "", where)
     scenario = _text(data, "scenario", DEFAULT_SCENARIO, where)
     try:
-        defaults = get(scenario).defaults
+        preset = get(scenario)
     except ConfigError as err:
         raise _in(where, err) from None
 
     params = _table(data, "params", where)
     try:
-        fixed = {key: coerce(key, value) for key, value in params.items()}
+        fixed = {key: preset.coerce(key, value) for key, value in params.items()}
     except ConfigError as err:
         raise _in(f"{where}: [params]", err) from None
-    sweep = {key: _axis(key, values, f"{where}: [sweep]")
+    sweep = {key: _axis(key, values, preset, f"{where}: [sweep]")
              for key, values in _table(data, "sweep", where).items()}  # fmt: skip
-    groups = [_zip_group(group, f"{where}: [[zip]] group {i + 1}")
+    groups = [_zip_group(group, preset, f"{where}: [[zip]] group {i + 1}")
               for i, group in enumerate(_zip_tables(data, where))]  # fmt: skip
     _check_disjoint(where, fixed, sweep, groups)
     root, replicates = _seeds(data.get("seeds", {}), where)
@@ -225,7 +226,7 @@ def parse(
     experiment = Experiment(name, description, scenario, fixed, sweep, groups, root, tuple(replicates))
     for point in experiment.points():  # the model's own check of each full configuration
         try:
-            validate({**fixed, **point}, defaults)
+            preset.validate({**fixed, **point})
         except ConfigError as err:
             raise _in(f"{where}: grid point {point}", err) from None
     return experiment
@@ -249,17 +250,18 @@ def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
     return value
 
 
-def _axis(key: str, values: Any, where: str, distinct: bool = True) -> list[Any]:
+def _axis(key: str, values: Any, preset: Preset, where: str, distinct: bool = True) -> list[Any]:
     """Validate one swept parameter's values: a non-empty list of allowed (and distinct) values."""
-    if key not in PARAMS:
-        raise _in(where, unknown_key_error(key, list(PARAMS)))
+    known = preset.parameters()
+    if key not in known:
+        raise _in(where, unknown_key_error(key, list(known)))
     if not isinstance(values, list) or not values:
         raise ConfigError(
             f"{where}: '{key}' = {values!r} is not allowed: expected a non-empty list of values, "
-            f"e.g. {key} = [{PARAMS[key].default!r}, ...] (a single value goes in [params])"
+            f"e.g. {key} = [{known[key].default!r}, ...] (a single value goes in [params])"
         )
     try:
-        coerced = [coerce(key, v) for v in values]
+        coerced = [preset.coerce(key, v) for v in values]
     except ConfigError as err:
         raise _in(where, err) from None
     for i, value in enumerate(coerced):
@@ -277,12 +279,12 @@ def _zip_tables(data: dict[str, Any], where: str) -> list[dict[str, Any]]:
     return groups
 
 
-def _zip_group(group: dict[str, Any], where: str) -> dict[str, list[Any]]:
+def _zip_group(group: dict[str, Any], preset: Preset, where: str) -> dict[str, list[Any]]:
     """Validate a zip group: axes of equal length whose value tuples are distinct."""
     if not group:
         raise ConfigError(f"{where} is empty: expected parameters with lists of equal length")
     # In a zip group a value may repeat (power = [0.2, 0.2], wisdom = [0.2, 0.8]); combinations may not.
-    axes = {key: _axis(key, values, where, distinct=False) for key, values in group.items()}
+    axes = {key: _axis(key, values, preset, where, distinct=False) for key, values in group.items()}
     lengths = {key: len(values) for key, values in axes.items()}
     if len(set(lengths.values())) > 1:
         sizes = ", ".join(f"'{k}' has {n}" for k, n in lengths.items())

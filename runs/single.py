@@ -83,6 +83,7 @@ def run_simulation(
         "features": list(model.preset.features),
         "world": _world_record(model),
         "metrics": metrics_to_manifest(model.metrics),
+        "shift": _shift_record(model),
         "summary": summary,
     }
     write_run(Path(out), manifest, tables)
@@ -94,7 +95,17 @@ def _world_record(model: MatryoshkaModel) -> dict[str, Any]:
     width, height = model.world.shape
     marks = {f"{k}_train": v for k, v in model.train_world.marks.items()}
     marks.update({f"{k}_deploy": v for k, v in model.deploy_world.marks.items()})
-    return {"width": width, "height": height, "walls": walls, **marks}
+    return {"width": width, "height": height, "walls": walls, **marks, "marks": dict(model.preset.marks)}
+
+
+def _shift_record(model: MatryoshkaModel) -> dict[str, Any] | None:
+    """The scenario's shift analysis: the parameter it sweeps and the metrics it shows."""
+    axis = model.preset.shift_axis
+    if axis is None:
+        return None
+    doc = model.preset.parameters()[axis].doc
+    return {"axis": axis, "axis_doc": doc, "metrics": list(model.preset.shift_metrics),
+            "reading": model.preset.shift_reading}
 
 
 def _version(name: str) -> str | None:

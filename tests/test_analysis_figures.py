@@ -130,13 +130,13 @@ def test_lone_run_skips_the_sweep_analyses_with_one_line_each(
     assert all((out / link).is_file() for link in _referenced(report))
 
 
-def test_run_without_tools_or_maze(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_without_tools_or_world_layout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = write_run(tmp_path / "run", scenario="evolution-v1", tool_policy="forbid")
     run_analyses(load(run), tmp_path / "figures",
                  [(m.NAME, m.analyse) for m in (telephone, occupancy, drift)])
     printed = capsys.readouterr().out
     assert "skipped telephone: only Level 1 has alignment data" in printed
-    assert "skipped occupancy: scenario evolution-v1 is not a maze" in printed
+    assert "skipped occupancy:" in printed and "manifest.json has no world layout" in printed
     table = pd.read_csv(tmp_path / "figures" / "drift.csv")
     assert set(table["level"]) == {1}
 

@@ -169,7 +169,10 @@ def write_run(path: Path, seed: int = 0, replicate: int = 1, scenario: str = "ma
         "finished": "2025-01-01T00:00:05", "status": "complete", "features": list(FEATURES),
         "metrics": METRICS,
         "world": {"width": WIDTH, "height": HEIGHT, "walls": WALLS, "exit_train": [5, 5],
-                  "exit_deploy": [9, 1], "landmark": [5, 5]} if maze else None,
+                  "exit_deploy": [9, 1], "landmark_train": [5, 5], "landmark_deploy": [5, 5],
+                  "marks": {"exit": "#e69f00", "landmark": "#8e24aa"}} if maze else None,
+        "shift": {"axis": "random_exit_share", "axis_doc": "share of training episodes with a random exit",
+                  "metrics": ["reached_exit", "reached_proxy"], "reading": ""} if maze else None,
     }
     (path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     levels_frame(p, replicate).to_parquet(path / "levels.parquet", index=False)

@@ -17,7 +17,7 @@ USER_NAMES = ("population", "generations", "episode_steps", "deploy_episodes", "
 
 
 def test_user_facing_names_exist():
-    assert set(USER_NAMES) <= set(PARAMS)
+    assert set(USER_NAMES) <= set(REGISTRY["maze-v1"].parameters())
 
 
 def test_every_default_is_allowed():
@@ -25,8 +25,8 @@ def test_every_default_is_allowed():
     assert set(config) == set(PARAMS)
     assert validate(config) == config  # the defaults pass their own checks
     for key, cls in REGISTRY.items():
-        assert set(cls.defaults) <= set(PARAMS), key
-        assert validate(cls.defaults) == validate({}, cls.defaults), key
+        assert set(cls.defaults) <= set(cls.parameters()), key
+        assert cls.validate(cls.defaults) == cls.validate({}), key
 
 
 def test_strings_from_the_command_line_are_converted():

@@ -1,19 +1,37 @@
-"""The registry of named, versioned scenarios.
+"""The registry of named, versioned scenarios: the shipped ones and those of other packages.
 
-Core Objects: REGISTRY, DEFAULT_SCENARIO, get, register.
+A package adds a scenario by naming its ``Preset`` subclass in the entry point group
+``matryoshka.scenarios`` (the entry point's name is the scenario's key); the classes found there
+are registered with ``register``, exactly as the shipped scenarios register themselves.
+
+Core Objects: REGISTRY, DEFAULT_SCENARIO, ENTRY_POINTS, get, register.
 """
 
 from __future__ import annotations
+
+import warnings
+from importlib.metadata import entry_points
 
 from matryoshka.model.params import unknown_key_error
 from matryoshka.model.scenarios.base import Preset
 
 REGISTRY: dict[str, type[Preset]] = {}
 DEFAULT_SCENARIO = "maze-v1"  # what runs, experiments and the browser view use when none is named
+ENTRY_POINTS = "matryoshka.scenarios"
 
 
 def register[P: type[Preset]](cls: P) -> P:
-    """Class decorator that adds a preset to the registry under its ``key``."""
+    """Class decorator that checks a scenario's declaration and adds it to the registry by ``key``.
+
+    Raises:
+        ValueError: The declaration is inconsistent, or another class has the same key.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Preset)):
+        raise ValueError(f"{cls!r} is not a scenario: expected a subclass of {Preset.__qualname__}")
+    cls.check()
+    earlier = REGISTRY.get(cls.key)
+    if earlier is not None and earlier.__qualname__ != cls.__qualname__:
+        raise ValueError(f"scenario key {cls.key!r} is taken by {earlier.__module__}.{earlier.__qualname__}")
     REGISTRY[cls.key] = cls
     return cls
 
@@ -29,4 +47,16 @@ def get(key: str) -> Preset:
     return REGISTRY[key]()
 
 
+def _register_installed() -> None:
+    """Register the scenarios other installed packages declare; a broken one is skipped with a warning."""
+    for point in entry_points(group=ENTRY_POINTS):
+        try:
+            register(point.load())
+        except Exception as err:  # a third-party package can fail in any way; the rest still work
+            warnings.warn(f"scenario entry point {point.name!r} ({point.value}) was not registered: {err}",
+                          stacklevel=2)  # fmt: skip
+
+
 from matryoshka.model.scenarios import approval, evolution, maze  # noqa: E402, F401  (registers the presets)
+
+_register_installed()

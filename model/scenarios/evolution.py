@@ -22,12 +22,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from matryoshka.model.scenarios import register
-from matryoshka.model.scenarios.base import Preset
+from matryoshka.model.scenarios.base import PopulationView, Preset, Update
 from matryoshka.model.world import World, bumps
 
 if TYPE_CHECKING:
     from matryoshka.agents.paths import Paths
-    from matryoshka.model.model import MatryoshkaModel
 
 REGROWTH = 0.15  # share of the missing food that grows back each step
 
@@ -62,9 +61,9 @@ class Evolution(Preset):
         features = np.stack([sweet, nutrition, brightness], axis=-1)
         return World(features, np.zeros(shape, bool), nutrition.copy(), {}, state)
 
-    def reward(self, model: MatryoshkaModel, pos: np.ndarray) -> np.ndarray:
+    def reward(self, world: World, view: PopulationView) -> tuple[np.ndarray, Update]:
         """Agents eat what is on their cell (shared), the food regrows, the features follow."""
-        world = model.world
+        pos = view.pos
         amount = world.state["amount"].reshape(-1)
         crowd = np.bincount(pos, minlength=amount.size)[pos]
         gained = (amount * world.state["nutrition"].reshape(-1))[pos] / crowd
@@ -73,5 +72,4 @@ class Evolution(Preset):
         world.features[..., 0] = world.state["amount"] * world.state["sweet"]
         world.features[..., 1] = world.state["amount"] * world.state["nutrition"]
         world.reward[:] = world.features[..., 1]
-        model.set_world(world)
-        return gained
+        return gained, Update(world=world)
