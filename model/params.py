@@ -272,7 +272,8 @@ def validate(
     Raises:
         ConfigError: A name is unknown or a value is of the wrong type or out of range; the user
             sets ``power`` or ``wisdom`` to something other than what ``competence`` gives them,
-            or ``wisdom_lag`` without ``competence``.
+            or ``wisdom_lag`` without ``competence``; in steady state, ``shift_at`` is after
+            ``total_steps``.
     """
     known = {**PARAMS, **(own or {})}
     config = {k: p.default for k, p in known.items()}
@@ -283,7 +284,18 @@ def validate(
             config[key] = config[spec.inherits]
     _apply_competence(config, params)
     _check_planning_tables(config)
+    _check_shift(config)
     return config
+
+
+def _check_shift(config: Mapping[str, Any]) -> None:
+    """Steady state: the shift comes within the run (at its end, the run has no deployment)."""
+    if config["selection"] == "steady_state" and config["shift_at"] > config["total_steps"]:
+        raise ConfigError(
+            f"parameter 'shift_at' = {config['shift_at']!r} is not allowed with 'total_steps' = "
+            f"{config['total_steps']!r} in steady_state: expected shift_at <= total_steps "
+            "(shift_at = total_steps runs without deployment)"
+        )
 
 
 # Planning keeps, for every cell, the cells within the longest horizon (agents.paths.Paths): a
