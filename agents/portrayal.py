@@ -5,9 +5,11 @@ with the base objective (a diverging map: blue aligned, white unrelated, red opp
 undefined); the marker and size say its level (organism circle, Level-2 tool triangle, Level-3
 tool square, deeper tools diamond; tools are larger and outlined). ``world_svg`` draws the grid
 as inline SVG: a feature as a property layer, the walls, the scenario's marked cells, the agents
-with hover tooltips, and the legends.
+with hover tooltips, and the legends. A selected agent's builder chain (up to its Level-1
+organism) and its tools are ringed and joined by a line; ``chain_rows`` lists that chain with
+each agent's alignment with its builder and with the base objective.
 
-Core Objects: agent_portrayal, alignment_color, world_svg.
+Core Objects: agent_portrayal, alignment_color, world_svg, chain_rows.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ MARK_COLOR = "#000000"  # a marked cell whose scenario declares no colour for it
 GRID_PX = 504  # the grid's longer side, in pixels
 LEGEND_PX = 74
 MIN_WIDTH_PX = 480  # room for the legend under a small grid
+CHAIN_COLOR = "#ff6f00"  # the selected agent's chain: rings and the line that joins them
+FADED_OPACITY = 0.25  # agents outside the selected chain
 _ALIGNMENT_TABLE = [to_hex(rgba) for rgba in colormaps[ALIGNMENT_CMAP](np.linspace(0, 1, 201))]
 
 
@@ -156,17 +160,97 @@ def _cells(cv: _Canvas, values: np.ndarray, walls: np.ndarray, low: float, high:
     return [*out, "</g>"]
 
 
-def _agents(cv: _Canvas, agents: Any) -> list[str]:
-    """Every agent's marker, tools on top, each with its tooltip."""
+def _agents(cv: _Canvas, agents: Any, chain: set[int]) -> list[str]:
+    """Every agent's marker, tools on top, each with its tooltip and its id (for clicks).
+
+    When an agent is selected (``chain`` holds the ids of its builder chain and its tools), the
+    other agents fade.
+    """
     out = []
-    for s in sorted((agent_portrayal(a) for a in agents), key=lambda s: s.zorder):
+    for agent, s in sorted(((a, agent_portrayal(a)) for a in agents), key=lambda p: p[1].zorder):
+        alpha = s.alpha if not chain or agent.unique_id in chain else FADED_OPACITY
         attrs = (
-            f'fill="{s.color}" fill-opacity="{s.alpha}" stroke="{s.edgecolors}" stroke-width="{s.linewidths}"'
+            f'data-agent="{agent.unique_id}" fill="{s.color}" fill-opacity="{alpha}" '
+            f'stroke="{s.edgecolors}" stroke-opacity="{alpha}" stroke-width="{s.linewidths}"'
         )
         tip = "\n".join(f"{k}: {v}" for k, v in s.tooltip.items())
         r = cv.cell * math.sqrt(s.size) / 20
         out.append(_shape(s.marker, (s.x + 0.5) * cv.cell, cv.top(s.y) + cv.cell / 2, r, attrs, tip))
     return out
+
+
+def chain_slots(pop: Any, slot: int) -> list[int]:
+    """The slots of an agent's chain: its builders up to Level 1, itself, then its tools, top first.
+
+    Args:
+        pop: The model's ``Population``.
+        slot: The agent's slot.
+    """
+    up, s = [], int(pop["builder_slot"][slot])
+    while s >= 0:
+        up.append(s)
+        s = int(pop["builder_slot"][s])
+    down, s = [], int(pop["tool_slot"][slot])
+    while s >= 0:
+        down.append(s)
+        s = int(pop["tool_slot"][s])
+    return [*reversed(up), slot, *down]
+
+
+def _slot_of(model: Any, agent_id: int | None) -> int | None:
+    """The slot of the live agent with this id, or None."""
+    if agent_id is None:
+        return None
+    pop = model.pop
+    found = np.flatnonzero(pop.alive & (pop["id"] == agent_id))
+    return int(found[0]) if len(found) else None
+
+
+def _chain_marks(cv: _Canvas, model: Any, slots: list[int], selected: int) -> list[str]:
+    """Rings around the chain's agents (a double ring on the selected one) and the line joining them."""
+    pop = model.pop
+    points = []
+    for s in slots:
+        x, y = model.world.xy(pop["pos"][s])
+        dx, dy = _jitter(int(pop["id"][s]))
+        points.append(((x + dx + 0.5) * cv.cell, cv.top(y + dy) + cv.cell / 2))
+    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+    ring = f'fill="none" stroke="{CHAIN_COLOR}" stroke-width="2.5"'
+    out = [f'<polyline class="matryoshka-chain" points="{path}" fill="none" stroke="{CHAIN_COLOR}" '
+           'stroke-width="2" stroke-dasharray="4 3" pointer-events="none"/>']  # fmt: skip
+    for s, (x, y) in zip(slots, points, strict=True):
+        r = cv.cell * 0.42
+        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" {ring} pointer-events="none"/>')
+        if s == selected:
+            out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r + 4:.1f}" {ring} pointer-events="none"/>')
+    return out
+
+
+def chain_rows(model: Any, agent_id: int | None) -> list[dict[str, Any]] | None:
+    """The selected agent's chain up to Level 1, and its tools, one row per agent, Level 1 first.
+
+    Args:
+        model: A ``MatryoshkaModel``.
+        agent_id: The selected agent's id.
+
+    Returns:
+        None when no live agent has that id; else per agent: ``id``, ``kind``, ``level``,
+        ``selected``, and its alignment with its builder (an organism's: with its parent) and with
+        the base objective, on training and on deployment cells (NaN where undefined).
+    """
+    slot = _slot_of(model, agent_id)
+    if slot is None:
+        return None
+    pop = model.pop
+    return [
+        {
+            "id": int(pop["id"][s]), "kind": "organism" if pop["level"][s] == 1 else "tool",
+            "level": int(pop["level"][s]), "selected": s == slot,
+            **{k: float(pop[k][s]) for k in ("align_parent_train", "align_parent_deploy",
+                                                "align_base_train", "align_base_deploy")},
+        }  # fmt: skip
+        for s in chain_slots(pop, slot)
+    ]
 
 
 def _marks(cv: _Canvas, marks: dict[str, tuple[int, int]], colors: dict[str, str]) -> list[str]:
@@ -203,16 +287,18 @@ def _legend(
     return out
 
 
-def world_svg(model: Any, feature: str) -> str:
+def world_svg(model: Any, feature: str, selected: int | None = None) -> str:
     """Draw the model's world as an SVG string.
 
     Args:
         model: A ``MatryoshkaModel`` (its ``grid`` property layers, ``world.marks`` and agents).
         feature: The property layer to shade the cells by.
+        selected: The id of the selected agent, if any: its chain is highlighted.
 
     Returns:
-        An ``<svg class="matryoshka-world">`` element: ``x`` grows to the right and ``y`` upwards;
-        each agent's marker holds a ``<title>`` tooltip.
+        An ``<svg class="matryoshka-world">`` element that scales to the width it is given: ``x``
+        grows to the right and ``y`` upwards; each agent's marker holds a ``<title>`` tooltip and
+        its id as ``data-agent``.
     """
     cv = _Canvas(model.grid.width, model.grid.height)
     values = getattr(model.grid, feature).data.astype(float)
@@ -222,12 +308,17 @@ def world_svg(model: Any, feature: str) -> str:
     high = float(free.max()) if FEATURE_STYLE.vmax is None else FEATURE_STYLE.vmax
     width, height = max(cv.w * cv.cell, MIN_WIDTH_PX), cv.h * cv.cell + LEGEND_PX
     defs = _gradient("g-align", ALIGNMENT_CMAP) + _gradient("g-feature", FEATURE_STYLE.colormap)
+    slot = _slot_of(model, selected)
+    slots = chain_slots(model.pop, slot) if slot is not None else []
+    chain = {int(model.pop["id"][s]) for s in slots}
     return "".join([
-        f'<svg class="matryoshka-world" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+        f'<svg class="matryoshka-world" xmlns="http://www.w3.org/2000/svg" width="100%" '
+        f'style="max-width: {width}px; height: auto" viewBox="0 0 {width} {height}" '
+        'font-family="sans-serif" font-size="11">',
         f"<defs>{defs}</defs>",
         *_cells(cv, values, walls, low, high),
-        *_agents(cv, model.agents),
+        *_agents(cv, model.agents, chain),
+        *(_chain_marks(cv, model, slots, slot) if slots else []),
         *_marks(cv, model.world.marks, model.preset.marks),
         *_legend(cv.h * cv.cell + 14, feature, low, high, model.world.marks, model.preset.marks),
         "</svg>",

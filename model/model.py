@@ -396,7 +396,9 @@ class MatryoshkaModel(Lifecycle, Model):
 
         A per-level metric has one reporter per level (``population_L1``); a whole-world one, one.
         """
-        reporters: dict[str, Any] = {"phase": "phase", "generation": "generation"}
+        # the generation as levels.parquet has it: in steady state, the organisms' mean generation
+        generation = lambda m: m._generation_now(m.pop.slots)  # noqa: E731
+        reporters: dict[str, Any] = {"phase": "phase", "generation": generation}
         for level in range(1, self.config["max_depth"] + 1):
             for m in self.metrics.values():
                 if m.per_level:

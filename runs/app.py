@@ -1,252 +1,432 @@
 """The browser view of Matryoshka: watch nested optimizers evolve, then shift their world.
 
-``make viz`` serves it (``solara run app.py``). Mesa's ``SolaraViz`` supplies the sidebar: the
-step / play / reset controls and the model parameters. The main area is laid out here: the phase,
-a **Shift to deployment** button, a feature selector, the world, and three plots.
+``matryoshka viz`` serves it (``solara run matryoshka.runs.app --production``). The sidebar holds
+the model's parameters (with Reset) and the Information card; the main area holds the run
+controls, the world and the charts: side by side on a window at least 1200 px wide, stacked on a
+narrower one.
 
-Two departures from Mesa's example apps, both forced: SolaraViz's own main area is a draggable
-grid of fixed-height tiles that clips a full-size world, so the page passes it no components
-and draws its own; and the world is inline SVG (``agents.portrayal``) rather than a
-``SpaceRenderer``, which finds no agents (they keep their cells in the model's arrays) and whose
-Altair backend loads Vega from a CDN path the offline assets (solara-assets) do not serve. The
-plots are ECharts, which solara-assets serves offline and which the browser draws, so a step
-costs the server little.
+It departs from Mesa's ``SolaraViz`` in three places, each forced. SolaraViz's controls keep the
+values they started with and its Play steps the model in a thread with no lock, so renders and
+clicks during Play raced with steps: the page keeps its own controls and steps through ``LiveRun``,
+which holds one lock for every change and every read. Its main area is a grid of fixed-height tiles
+that clips a full-size world, so the page lays out its own. And the world is inline SVG
+(``agents.portrayal``) rather than a ``SpaceRenderer``, which finds no agents (they keep their
+cells in the model's arrays) and whose Altair backend loads Vega from a CDN path that the offline
+assets (solara-assets) do not serve. The charts are ECharts, which solara-assets serves offline.
 
-Core Objects: page, AppPage, BrowserModel, MainView, PhaseBar, population_chart,
-alignment_chart, weights_chart.
+Core Objects: page, AppPage, Session, WorldView, MainView, phase_text.
 """
 
 from __future__ import annotations
 
-import math
+import itertools
+import logging
 from typing import Any
 
-import numpy as np
+import ipyvuetify as v
 import solara
-from mesa.experimental.scenarios import Scenario
-from mesa.visualization import Slider, SolaraViz
-from mesa.visualization.utils import force_update, update_counter
+import traitlets
 
-from matryoshka.agents.portrayal import world_svg
+from matryoshka.agents.portrayal import alignment_color, chain_rows, world_svg
 from matryoshka.model.contract import PHASE_NAMES
 from matryoshka.model.model import MatryoshkaModel
 from matryoshka.model.params import PARAMS, ConfigError
-from matryoshka.model.scenarios import DEFAULT_SCENARIO, REGISTRY, get
+from matryoshka.model.scenarios import REGISTRY
+from matryoshka.runs.charts import X_AXES, alignment_chart, population_chart, weights_chart
+from matryoshka.runs.controls import (
+    Control,
+    build_model,
+    default_form,
+    model_form,
+    pending,
+    scenario_form,
+    shown,
+)
+from matryoshka.runs.live import LiveRun, current_generation, training_steps_left
 
 TITLE = "Matryoshka: objective drift under delegation"
-DEFAULT_SEED = 42
-LEVEL_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02")
-FEATURE_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2")
-LEVEL_DASHES = ("solid", "dashed", "dotted")
-MAX_POINTS = 500  # longer series are thinned: every k-th step is drawn
-CHART_STYLE = "height: 290px; width: 540px;"
-TALL_CHART_STYLE = "height: 340px; width: 540px;"  # room for a legend of up to 18 lines
-
-
-# The controls' starting values: the default scenario's configuration, and each other scenario's
-# own parameters at that scenario's defaults.
-SIDEBAR_START = {
-    **{name: c.defaults.get(name, p.default) for c in REGISTRY.values() for name, p in c.params.items()},
-    **get(DEFAULT_SCENARIO).validate({}),
+PAUSE_SECONDS = 0.05  # Play's rest after each redraw, so that clicks and the browser keep up
+CHART_HEIGHTS = (260, 290, 330)  # population, alignment, weights: room for each one's legend
+CSS = """
+.matryoshka-page { display: grid; grid-template-columns: minmax(0, 1fr); gap: 16px; align-items: start; }
+.matryoshka-main { display: grid; grid-template-columns: minmax(0, 1fr); gap: 16px; align-items: start; }
+.matryoshka-sidebar { order: 2; }
+@media (min-width: 960px) {
+  .matryoshka-page { grid-template-columns: 340px minmax(0, 1fr); }
+  .matryoshka-sidebar { order: 0; }
 }
-
-
-class BrowserModel(MatryoshkaModel):
-    """The model as the page builds and rebuilds it.
-
-    Mesa 3.5.1's Reset always passes ``scenario=Scenario()`` (an empty one, without our key), so the
-    scenario key travels as ``scenario_key`` and that argument is dropped. The seed arrives as text
-    from the seed box. Reset also passes every control, touched or not: a value still equal to its
-    control's starting value is left to the scenario's own default, so that choosing a scenario
-    gives it as designed (``evolution-v1`` in steady state, ``approval-v1`` with deception).
-
-    Args:
-        scenario_key: A registered scenario key.
-        rng: The seed, as a whole number or its text.
-        scenario: Ignored (see above).
-        **params: Parameters from ``model.params.PARAMS``.
-
-    Raises:
-        ConfigError: The seed is not a whole number, or a parameter is not allowed.
-    """
-
-    def __init__(
-        self,
-        scenario_key: str = DEFAULT_SCENARIO,
-        *,
-        rng: Any = DEFAULT_SEED,
-        scenario: Scenario | None = None,
-        **params: Any,
-    ) -> None:
-        try:
-            seed = int(str(rng).strip())
-        except ValueError:
-            raise ConfigError(f"seed {rng!r} is not allowed: expected a whole number") from None
-        known = get(scenario_key).parameters()  # another scenario's own controls do not apply
-        params = {k: v for k, v in params.items()
-                  if k in known and (k not in SIDEBAR_START or v != SIDEBAR_START[k])}  # fmt: skip
-        super().__init__(scenario_key, rng=seed, **params)
-
-
-def model_params() -> dict[str, Any]:
-    """The sidebar's inputs, starting from the default scenario's effective parameters."""
-    d = SIDEBAR_START
-
-    def select(label: str, key: str) -> dict[str, Any]:
-        return {"type": "Select", "value": d[key], "values": list(PARAMS[key].choices), "label": label}
-
-    return {
-        "scenario_key": {"type": "Select", "value": DEFAULT_SCENARIO, "values": sorted(REGISTRY),
-                         "label": "Scenario"},
-        "rng": {"type": "InputText", "value": DEFAULT_SEED, "label": "Seed"},
-        "population": Slider("Population", d["population"], 10, 1000, 10),
-        "mutation_rate": Slider("Mutation rate", d["mutation_rate"], 0.0, 1.0, 0.01),
-        "power": Slider("Initial power", d["power"], 0.0, 1.0, 0.05),
-        "wisdom": Slider("Initial wisdom", d["wisdom"], 0.0, 1.0, 0.05),
-        "selection": select("Selection", "selection"),
-        "tool_policy": select("Tool policy", "tool_policy"),
-        "max_depth": Slider("Max depth", d["max_depth"], 1, int(PARAMS["max_depth"].high), 1),
-        "deception_share": Slider("Deception share", d["deception_share"], 0.0, 1.0, 0.05),
-        **scenario_controls(),
-    }  # fmt: skip
-
-
-def scenario_controls() -> dict[str, Any]:
-    """A slider for each bounded number parameter a scenario declares, labelled with its scenario."""
-    controls = {}
-    for key, cls in sorted(REGISTRY.items()):
-        for name, p in cls.params.items():
-            if p.kind in (int, float) and p.low is not None and p.high is not None and p.high < math.inf:
-                step = 1 if p.kind is int else (p.high - p.low) / 20
-                label = f"{name.replace('_', ' ').capitalize()} ({key})"
-                controls[name] = Slider(label, SIDEBAR_START[name], p.low, p.high, step)
-    return controls
+@media (min-width: 1200px) {
+  .matryoshka-main { grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }
+}
+.matryoshka-toolbar { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; }
+.matryoshka-chain-table { border-collapse: collapse; font-size: 13px; }
+.matryoshka-chain-table td, .matryoshka-chain-table th { padding: 2px 8px; text-align: right; }
+.matryoshka-chain-table td:first-child, .matryoshka-chain-table th:first-child { text-align: left; }
+.matryoshka-chain-table tr.selected { font-weight: bold; }
+.matryoshka-params td { padding: 0 8px 0 0; font-size: 12px; }
+"""
+log = logging.getLogger(__name__)
 
 
 def phase_text(model: MatryoshkaModel) -> str:
-    """One line: the phase, the generation and the step (and whether the run is over)."""
-    text = f"Phase: {PHASE_NAMES[model.phase]} · generation {model.generation} · step {model.steps}"
+    """One line: the phase, the generation (and whether it is training's last) and the step."""
+    cfg, generation = model.config, current_generation(model)
+    if cfg["selection"] == "steady_state":
+        where = f"generation {generation} (mean)"
+    elif model.phase == "train" and generation == cfg["generations"] - 1:
+        where = f"generation {generation}, the last training generation"
+    elif model.phase == "train":
+        where = f"generation {generation} (training ends after {cfg['generations'] - 1})"
+    else:
+        where = f"generation {generation}"
+    text = f"Phase: {PHASE_NAMES[model.phase]} · {where} · step {model.steps}"
     return text if model.running else text + " · finished"
 
 
-# -- plots: ECharts options built from the model's DataCollector -------------------------------
+class WorldView(v.VuetifyTemplate):
+    """The world's SVG; a click on an agent selects it (``selected`` is its id, -1 for none)."""
+
+    template = traitlets.Unicode("""
+<template>
+  <div class="matryoshka-world-box" style="cursor: pointer" @click="pick" v-html="svg"></div>
+</template>
+<script>
+module.exports = {
+  methods: {
+    pick(event) {
+      const node = event.target.closest("[data-agent]");
+      this.selected = node ? Number(node.getAttribute("data-agent")) : -1;
+    },
+  },
+};
+</script>
+""").tag(sync=True)
+    svg = traitlets.Unicode("").tag(sync=True)
+    selected = traitlets.Int(-1).tag(sync=True)
 
 
-def _line_chart(model: MatryoshkaModel, title: str, ylabel: str, lines: list[tuple]) -> dict[str, Any]:
-    """An ECharts line chart over steps, with the deployment steps shaded.
-
-    Args:
-        model: The model; its DataCollector has one row per step, starting at step 0.
-        title: The chart's title.
-        ylabel: The y axis name.
-        lines: ``(name, reporter, colour, dash)`` per line; ``reporter`` is a DataCollector column.
-    """
-    df = model.datacollector.get_model_vars_dataframe()
-    rows = np.unique(np.append(np.arange(0, len(df), math.ceil(len(df) / MAX_POINTS)), len(df) - 1))
-    series = []
-    for name, reporter, color, dash in lines:
-        values = df[reporter].to_numpy(float)[rows]
-        data = [
-            [int(s), None if math.isnan(v) else round(float(v), 3)] for s, v in zip(rows, values, strict=True)
-        ]
-        line = {"color": color, "type": dash, "width": 1.8}
-        series.append({"type": "line", "name": name, "data": data, "showSymbol": False,
-                       "itemStyle": {"color": color}, "lineStyle": line})  # fmt: skip
-    deploy = np.flatnonzero(df["phase"].to_numpy() == "deploy")  # rows after a step in deployment
-    if len(deploy) and series:
-        series[0]["markArea"] = {
-            "silent": True, "itemStyle": {"color": "rgba(230, 159, 0, 0.15)"},
-            "label": {"color": "#9a6700"},
-            "data": [[{"name": "deployment", "xAxis": int(deploy[0]) - 1}, {"xAxis": int(deploy[-1])}]],
-        }  # fmt: skip
-    return {
-        "animation": False,
-        "title": {"text": title, "left": "center", "textStyle": {"fontSize": 14}},
-        "tooltip": {"trigger": "axis"},
-        "legend": {"bottom": 0, "itemWidth": 18, "itemGap": 8, "textStyle": {"fontSize": 11}},
-        "grid": {"left": 52, "right": 16, "top": 36, "bottom": 40 + 20 * math.ceil(len(lines) / 4)},
-        "xAxis": {"type": "value", "name": "step", "nameLocation": "middle", "nameGap": 22,
-                  "min": 0, "max": max(1, len(df) - 1), "minInterval": 1},
-        "yAxis": {"type": "value", "name": ylabel, "nameLocation": "middle", "nameGap": 38},
-        "series": series,
-    }  # fmt: skip
-
-
-def _levels(model: MatryoshkaModel) -> range:
-    return range(1, model.config["max_depth"] + 1)
-
-
-def population_chart(model: MatryoshkaModel) -> dict[str, Any]:
-    """Agents alive per level."""
-    lines = [(f"L{lv}", f"population_L{lv}", LEVEL_COLORS[lv - 1], "solid") for lv in _levels(model)]
-    return _line_chart(model, "Population per level", "agents", lines)
-
-
-def alignment_chart(model: MatryoshkaModel) -> dict[str, Any]:
-    """Mean alignment with the base objective per level, on training (solid) and deployment cells."""
-    phases = (("train", "solid"), ("deploy", "dashed"))
-    lines = [(f"L{lv} {phase}", f"align_base_{phase}_L{lv}", LEVEL_COLORS[lv - 1], dash)
-             for lv in _levels(model) for phase, dash in phases]  # fmt: skip
-    chart = _line_chart(model, "Alignment with the base objective", "mean correlation", lines)
-    chart["yAxis"].update(min=-1, max=1)
-    return chart
-
-
-def weights_chart(model: MatryoshkaModel) -> dict[str, Any]:
-    """Mean objective weight per feature (colour) and level (L1 solid, L2 dashed, L3 dotted)."""
-    lines = [(f"{feature} L{lv}", f"w_{feature}_L{lv}", FEATURE_COLORS[k % len(FEATURE_COLORS)],
-              LEVEL_DASHES[(lv - 1) % len(LEVEL_DASHES)])
-             for k, feature in enumerate(model.preset.features) for lv in _levels(model)]  # fmt: skip
-    return _line_chart(model, "What each level wants (mean weight)", "weight", lines)
-
-
-# -- the page -----------------------------------------------------------------------------------
-
-
-@solara.component
-def PhaseBar(model: MatryoshkaModel) -> None:
-    """The phase, generation and step, and the Shift to deployment button."""
-    update_counter.get()
-
-    def shift() -> None:
-        model.deploy()
-        force_update()
-
-    solara.Text(phase_text(model), classes=["matryoshka-phase"], style={"font-size": "1.1em"})
-    solara.Button("Shift to deployment", on_click=shift, color="warning", disabled=model.phase == "deploy")
-
-
-@solara.component
-def MainView(model: MatryoshkaModel) -> None:
-    """The phase bar and the feature selector, the world, and the plots."""
-    update_counter.get()
-    features = list(model.preset.features)
-    chosen, set_chosen = solara.use_state(features[0])
-    feature = chosen if chosen in features else features[0]
-    with solara.Column(style={"padding": "8px"}):
-        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-            PhaseBar(model)
-            with solara.Div(style={"width": "220px"}):
-                solara.Select("Feature layer", values=features, value=feature, on_value=set_chosen)
-        with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start"}):
-            solara.HTML(unsafe_innerHTML=world_svg(model, feature))
-            with solara.Column():
-                solara.FigureEcharts(population_chart(model), attributes={"style": CHART_STYLE})
-                solara.FigureEcharts(alignment_chart(model), attributes={"style": CHART_STYLE})
-            solara.FigureEcharts(weights_chart(model), attributes={"style": TALL_CHART_STYLE})
-
-
-@solara.component
-def AppPage(model: BrowserModel | None = None) -> None:
-    """Mesa's controls in the sidebar, and the main view of the current model.
+class Session:
+    """One browser session's model and page state, and what its buttons do.
 
     Args:
-        model: The first model to show; by default each browser session builds its own.
+        model: The first model.
     """
-    first = solara.use_memo(lambda: model if model is not None else BrowserModel(), [])
-    current = solara.use_reactive(first)  # Mesa's Reset replaces its value
-    SolaraViz(current, components=[], model_params=model_params(), name=TITLE)
-    MainView(current.value)
+
+    def __init__(self, model: MatryoshkaModel) -> None:
+        self.live = LiveRun(model)
+        self._ticks = itertools.count(1)  # next() is atomic: threads never bump to the same value
+        self.tick = solara.reactive(0)  # bumped when the model changed: the main view redraws
+        self.job = solara.reactive(None)  # "play", "generation", "training" or None
+        self.progress = solara.reactive(None)  # a long run's (steps done, steps in all or None)
+        self.run_error = solara.reactive(None)  # the model's message when a step failed
+        self.form = solara.reactive(model_form(model))  # what the parameter controls show
+        self.form_error = solara.reactive(None)  # the model's message when it refused the form
+        self.selected = solara.reactive(None)  # the id of the selected agent
+        self.redraw_every = solara.reactive(1)  # steps between redraws while playing
+
+    def redraw(self) -> None:
+        """Make the page draw the model again."""
+        self.tick.set(next(self._ticks))
+
+    def _end(self, error: Exception | None, current: bool) -> None:
+        if error is not None:
+            log.exception("a step failed", exc_info=error)
+            self.run_error.set(f"{type(error).__name__}: {error}")
+        if current:
+            self.job.set(None)
+            self.progress.set(None)
+        self.redraw()
+
+    def _run(self, job: str, done: Any, total: int | None = None, **play: Any) -> None:
+        self.run_error.set(None)
+        self.job.set(job)
+        self.progress.set(None if play else (0, total))
+        on_progress = None if play else (lambda steps: self.progress.set((steps, total)))
+        self.live.start(done, on_end=self._end, on_progress=on_progress, **play)
+
+    def step(self) -> None:
+        """One step."""
+        self.run_error.set(None)
+        try:
+            self.live.step()
+        except Exception as e:  # noqa: BLE001  (shown on the page: the page must keep working)
+            self._end(e, False)
+        self.redraw()
+
+    def play(self) -> None:
+        """Play, or pause whatever runs."""
+        if self.job.value is not None:
+            self.live.stop()
+            self.job.set(None)
+            self.progress.set(None)
+            self.redraw()
+            return
+        self._run("play", lambda m: False, on_redraw=self.redraw, redraw_every=self.redraw_every.value,
+                  pause=PAUSE_SECONDS)  # fmt: skip
+
+    def next_generation(self) -> None:
+        """Step without redrawing until the generation changes (or the phase, or the run ends)."""
+        start = self.live.read(lambda m: (current_generation(m), m.phase))
+        self._run("generation", lambda m: (current_generation(m), m.phase) != start)
+
+    def end_of_training(self) -> None:
+        """Step without redrawing up to the last step of training (the next step would end it)."""
+        first, left = self.live.read(lambda m: (m.steps, training_steps_left(m)))
+        if left > 1:
+            self._run("training", lambda m: m.steps >= first + left - 1 or m.phase != "train", left - 1)
+
+    def shift(self) -> None:
+        """Shift to deployment, between two steps if a job runs."""
+        self.live.shift()
+        self.redraw()
+
+    def reset(self) -> None:
+        """Build a model from the form; show the model's message if it refuses a value."""
+        try:
+            model = build_model(self.form.value)
+        except ConfigError as e:
+            self.form_error.set(str(e))
+            return
+        except Exception as e:  # noqa: BLE001  (shown on the page: the page must keep working)
+            log.exception("the model could not be built")
+            self.form_error.set(f"{type(e).__name__}: {e}")
+            return
+        self.live.replace(model)
+        for state, value in ((self.job, None), (self.progress, None), (self.run_error, None),
+                             (self.form_error, None), (self.selected, None)):  # fmt: skip
+            state.set(value)
+        self.form.set(model_form(model))
+        self.redraw()
+
+    def choose_scenario(self, key: str) -> None:
+        """Set every control to the scenario's own value (Reset runs it)."""
+        self.form.set(scenario_form(key, self.form.value["seed"]))
+
+    def set_param(self, key: str, value: Any) -> None:
+        """Keep a control's new value (Reset applies it)."""
+        self.form.set({**self.form.value, key: value})
+
+
+def _number_text(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
+
+
+@solara.component
+def ParamControl(session: Session, control: Control, value: Any) -> None:
+    """A select for a parameter with choices; else its number in a box, with a slider beside it."""
+    key = control.key
+    classes = [f"matryoshka-param-{key}"]
+    if control.choices:
+        solara.Select(control.label, values=list(control.choices), value=value, classes=classes,
+                      on_value=lambda x: session.set_param(key, x))  # fmt: skip
+        return
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = control.low  # the box shows the text; the model says why it refuses it
+    number = min(max(number, control.low), control.high)
+    slider = solara.SliderInt if control.integer else solara.SliderFloat
+    with solara.Row(style={"align-items": "center", "gap": "8px"}):
+        with solara.Div(style={"width": "140px", "flex": "none"}):
+            solara.InputText(control.label, value=_number_text(value), classes=classes,
+                             on_value=lambda x: session.set_param(key, x))  # fmt: skip
+        with solara.Div(style={"flex": "1"}):
+            slider("", value=int(number) if control.integer else number, min=control.low,
+                   max=control.high, step=control.step, thumb_label=False,
+                   on_value=lambda x: session.set_param(key, x))  # fmt: skip
+
+
+@solara.component
+def ParametersCard(session: Session) -> None:
+    """The scenario, the seed and every parameter that applies, with Reset and the model's messages."""
+    session.tick.get()
+    form = session.form.value
+    changed = session.live.read(lambda m: pending(form, m))
+    with solara.Card("Model parameters"):
+        solara.Select("Scenario", values=sorted(REGISTRY), value=form["scenario"],
+                      on_value=session.choose_scenario, classes=["matryoshka-param-scenario"])  # fmt: skip
+        solara.InputText("Seed", value=str(form["seed"]), classes=["matryoshka-param-seed"],
+                         on_value=lambda x: session.set_param("seed", x))  # fmt: skip
+        for control in shown(form):
+            ParamControl(session, control, form[control.key]).key(control.key)
+        reset = solara.Button("Reset", color="primary", on_click=session.reset, classes=["matryoshka-reset"])
+        reset.key("reset")  # the same button when the controls above change: a click is never lost
+        if session.form_error.value:
+            solara.Error(session.form_error.value, classes=["matryoshka-form-error"])
+        elif changed:
+            solara.Info("Reset applies: " + ", ".join(changed), dense=True, classes=["matryoshka-pending"])
+
+
+def _population(model: MatryoshkaModel) -> str:
+    return " · ".join(
+        f"L{lv} {int(model.summary.get(lv, {}).get('population', 0))}"
+        for lv in range(1, model.config["max_depth"] + 1)
+    )
+
+
+def _all_params(model: MatryoshkaModel) -> str:
+    rows = "".join(
+        f'<tr data-param="{k}"><td>{k}</td><td class="value">{_number_text(model.config[k])}</td></tr>'
+        for k in PARAMS
+    )
+    return (
+        f'<details class="matryoshka-params"><summary>All parameters of this run</summary>'
+        f"<table>{rows}</table></details>"
+    )
+
+
+@solara.component
+def InformationCard(session: Session) -> None:
+    """What runs: the scenario, seed, phase, generation, step and the population per level."""
+    session.tick.get()
+
+    def facts(model: MatryoshkaModel) -> tuple[list[tuple[str, str]], str]:
+        cfg = model.config
+        generation = str(current_generation(model))
+        if cfg["selection"] == "steady_state":
+            generation += " (the organisms' mean)"
+        else:
+            generation += f" (training: 0 to {cfg['generations'] - 1})"
+        rows = [
+            ("Scenario", model.preset.key), ("Seed", str(model.scenario.rng)),
+            ("Phase", PHASE_NAMES[model.phase] + ("" if model.running else ", finished")),
+            ("Generation", generation), ("Step", str(model.steps)), ("Population", _population(model)),
+        ]  # fmt: skip
+        return rows, _all_params(model)
+
+    rows, params = session.live.read(facts)
+    with solara.Card("Information"):
+        with solara.Column(gap="2px", classes=["matryoshka-info"]):
+            for name, value in rows:
+                solara.Text(f"{name}: {value}", classes=[f"matryoshka-info-{name.lower()}"])
+        solara.HTML(unsafe_innerHTML=params)
+
+
+@solara.component
+def Toolbar(session: Session) -> None:
+    """The run controls, the phase line, a long run's progress and a failed step's message."""
+    session.tick.get()
+    job = session.job.value
+
+    def state(model: MatryoshkaModel) -> tuple[str, bool, bool, bool]:
+        left = training_steps_left(model)
+        return phase_text(model), model.running, model.phase == "train" and model.running, left > 1
+
+    phase, running, training, more = session.live.read(state)
+    with solara.Div(classes=["matryoshka-toolbar"]):
+        solara.Button("❚❚" if job else "▶", color="primary", on_click=session.play,
+                      disabled=not running and not job, classes=["matryoshka-play"])  # fmt: skip
+        solara.Button("Step", color="primary", on_click=session.step, disabled=bool(job) or not running)
+        solara.Button("+1 generation", color="primary", on_click=session.next_generation,
+                      disabled=bool(job) or not running)  # fmt: skip
+        solara.Button("Run to end of training", color="primary", on_click=session.end_of_training,
+                      disabled=bool(job) or not more)  # fmt: skip
+        solara.Button("Shift to deployment", color="warning", on_click=session.shift, disabled=not training)
+    solara.Text(phase, classes=["matryoshka-phase"], style={"font-size": "1.1em"})
+    progress = session.progress.value
+    if job in ("generation", "training"):
+        done, total = progress or (0, None)
+        value = 100 * done / total if total else True
+        solara.ProgressLinear(value, classes=["matryoshka-progress"])
+        solara.Text(f"running without redrawing: {done} steps" + (f" of {total}" if total else ""))
+    if session.run_error.value:
+        solara.Error(session.run_error.value, classes=["matryoshka-run-error"])
+
+
+def _fmt(value: float) -> str:
+    return "–" if value != value else f"{value:+.2f}"
+
+
+def _chain_table(rows: list[dict[str, Any]]) -> str:
+    """The selected agent's chain as an HTML table, Level 1 first."""
+    head = ("<tr><th>agent</th><th>with builder<br>train / deploy</th>"
+            "<th>with base objective<br>train / deploy</th></tr>")  # fmt: skip
+    body = []
+    for r in rows:
+        dot = f'<span style="color: {alignment_color(r["align_base_train"])}">●</span>'
+        body.append(
+            f'<tr class="{"selected" if r["selected"] else ""}"><td>{dot} L{r["level"]} {r["kind"]} '
+            f'{r["id"]}</td><td>{_fmt(r["align_parent_train"])} / {_fmt(r["align_parent_deploy"])}</td>'
+            f'<td>{_fmt(r["align_base_train"])} / {_fmt(r["align_base_deploy"])}</td></tr>'
+        )
+    return f'<table class="matryoshka-chain-table">{head}{"".join(body)}</table>'
+
+
+@solara.component
+def SelectedAgent(session: Session, agent_id: int) -> None:
+    """The selected agent's chain up to Level 1 (and its tools), with each one's alignment."""
+    session.tick.get()
+    rows = session.live.read(lambda m: chain_rows(m, agent_id))
+    with solara.Card(f"Agent {agent_id}", classes=["matryoshka-selected"], margin=0):
+        if rows is None:
+            solara.Text("It is no longer alive (click another agent).")
+            return
+        solara.Text("Its chain from Level 1 (the builder of a Level-1 organism is its parent); "
+                    "alignment is the correlation of objectives over the training and the deployment "
+                    "world's cells.", style={"font-size": "12px"})  # fmt: skip
+        solara.HTML(unsafe_innerHTML=_chain_table(rows))
+
+
+@solara.component
+def MainView(session: Session) -> None:
+    """The run controls, the world (click an agent) and the charts."""
+    session.tick.get()
+    feature_choice, set_feature = solara.use_state(None)
+    x_axis, set_x_axis = solara.use_state(X_AXES[0])
+    selected = session.selected.value
+
+    def select(agent_id: int) -> None:
+        session.selected.set(None if agent_id < 0 else agent_id)
+
+    def draw(model: MatryoshkaModel) -> tuple[list[str], str, str, list[dict[str, Any]]]:
+        features = list(model.preset.features)
+        feature = feature_choice if feature_choice in features else features[0]
+        charts = [chart(model, x_axis) for chart in (population_chart, alignment_chart, weights_chart)]
+        return features, feature, world_svg(model, feature, selected), charts
+
+    features, feature, svg, charts = session.live.read(draw)
+    with solara.Column(style={"min-width": "0"}):
+        Toolbar(session)
+        with solara.Div(classes=["matryoshka-main"]):
+            with solara.Column(classes=["matryoshka-world-column"]):
+                with solara.Div(style={"width": "220px"}):
+                    solara.Select("Feature layer", values=features, value=feature, on_value=set_feature,
+                                  classes=["matryoshka-feature"])  # fmt: skip
+                WorldView.element(svg=svg, selected=-1 if selected is None else selected, on_selected=select)
+                if selected is not None:
+                    SelectedAgent(session, selected)
+            with solara.Column(classes=["matryoshka-chart-column"]):
+                with solara.Row(style={"align-items": "center"}):
+                    solara.Text("x-axis:")
+                    solara.ToggleButtonsSingle(x_axis, values=list(X_AXES), on_value=set_x_axis, dense=True)
+                for height, chart in zip(CHART_HEIGHTS, charts, strict=True):
+                    box = {"style": f"height: {height}px; width: 100%;", "class": "matryoshka-chart"}
+                    solara.FigureEcharts(chart, responsive=True, attributes=box)
+
+
+@solara.component
+def AppPage(session: Session | None = None) -> None:
+    """The sidebar (information, parameters) and the main view of this browser session's model.
+
+    Args:
+        session: The session to show (tests pass their own); by default each browser session
+            builds one, with the default scenario.
+    """
+    session = solara.use_memo(lambda: session or Session(build_model(default_form())), [])
+    solara.use_effect(lambda: session.live.stop, [])  # the browser session ends: stop its job
+    solara.Title(TITLE)
+    solara.Style(CSS)
+    with solara.AppBarTitle():
+        solara.Text(TITLE)
+    with solara.Div(classes=["matryoshka-page"]):
+        with solara.Column(classes=["matryoshka-sidebar"]):
+            InformationCard(session)
+            ParametersCard(session)
+            with solara.Card("Play"):
+                n = session.redraw_every.value
+                solara.SliderInt(f"Steps per redraw: {n}", value=session.redraw_every, min=1, max=50,
+                                 thumb_label=False)  # fmt: skip
+        MainView(session)
 
 
 page = AppPage()

@@ -115,13 +115,15 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 
 def cmd_viz(args: argparse.Namespace) -> int:
-    """Serve the browser view on 127.0.0.1 (in production mode: no file watching)."""
+    """Serve the browser view on 127.0.0.1 (in production mode: no file watching, no telemetry)."""
+    import os
     import subprocess
 
     command = [sys.executable, "-m", "solara", "run", "matryoshka.runs.app", "--host", args.host,
                "--port", str(args.port), "--production"]  # fmt: skip
+    env = {"SOLARA_THEME_SHOW_BANNER": "False", "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", **os.environ}
     try:
-        return subprocess.call(command)
+        return subprocess.call(command, env=env)
     except KeyboardInterrupt:
         return 0
 

@@ -22,12 +22,18 @@ from matryoshka.runs.provenance import source_revision
 VERSIONED = ("matryoshka", "mesa", "numpy", "networkx", "pyarrow", "pandas")
 
 
+def training_steps(config: dict[str, Any]) -> int:
+    """The step that ends training (by the shift, or by the end of a run without deployment)."""
+    if config["selection"] == "steady_state":
+        return min(config["shift_at"], config["total_steps"])
+    return config["episode_steps"] * config["generations"] * config["episodes_per_generation"]
+
+
 def expected_steps(config: dict[str, Any]) -> int:
     """How many steps a run with this configuration takes (for the progress bar)."""
     if config["selection"] == "steady_state":
         return config["total_steps"]
-    training = config["generations"] * config["episodes_per_generation"]
-    return config["episode_steps"] * training + episode_length(config, "deploy") * config["deploy_episodes"]
+    return training_steps(config) + episode_length(config, "deploy") * config["deploy_episodes"]
 
 
 def run_simulation(
