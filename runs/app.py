@@ -32,7 +32,7 @@ from matryoshka.model.contract import PHASE_NAMES
 from matryoshka.model.model import MatryoshkaModel
 from matryoshka.model.params import PARAMS, ConfigError
 from matryoshka.model.scenarios import REGISTRY
-from matryoshka.runs.charts import X_AXES, alignment_chart, population_chart, weights_chart
+from matryoshka.runs.charts import X_AXES, all_charts
 from matryoshka.runs.controls import (
     Control,
     build_model,
@@ -116,6 +116,7 @@ class Session:
         self.live = LiveRun(model)
         self._ticks = itertools.count(1)  # next() is atomic: threads never bump to the same value
         self.tick = solara.reactive(0)  # bumped when the model changed: the main view redraws
+        self.built = solara.reactive(0)  # bumped when Reset built a new model
         self.job = solara.reactive(None)  # "play", "generation", "training" or None
         self.progress = solara.reactive(None)  # a long run's (steps done, steps in all or None)
         self.run_error = solara.reactive(None)  # the model's message when a step failed
@@ -196,6 +197,7 @@ class Session:
                              (self.form_error, None), (self.selected, None)):  # fmt: skip
             state.set(value)
         self.form.set(model_form(model))
+        self.built.set(self.built.value + 1)
         self.redraw()
 
     def choose_scenario(self, key: str) -> None:
@@ -239,7 +241,7 @@ def ParamControl(session: Session, control: Control, value: Any) -> None:
 @solara.component
 def ParametersCard(session: Session) -> None:
     """The scenario, the seed and every parameter that applies, with Reset and the model's messages."""
-    session.tick.get()
+    session.built.get()  # not the tick: a step changes nothing here
     form = session.form.value
     changed = session.live.read(lambda m: pending(form, m))
     with solara.Card("Model parameters"):
@@ -381,8 +383,7 @@ def MainView(session: Session) -> None:
     def draw(model: MatryoshkaModel) -> tuple[list[str], str, str, list[dict[str, Any]]]:
         features = list(model.preset.features)
         feature = feature_choice if feature_choice in features else features[0]
-        charts = [chart(model, x_axis) for chart in (population_chart, alignment_chart, weights_chart)]
-        return features, feature, world_svg(model, feature, selected), charts
+        return features, feature, world_svg(model, feature, selected), all_charts(model, x_axis)
 
     features, feature, svg, charts = session.live.read(draw)
     with solara.Column(style={"min-width": "0"}):

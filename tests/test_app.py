@@ -174,12 +174,12 @@ def test_world_svg_rings_the_selected_chain_and_fades_the_rest(deep_model) -> No
 
 
 def test_step_charts_have_a_line_per_level_and_one_point_per_step(model: MatryoshkaModel) -> None:
-    population = charts.population_chart(model, "step")
+    population = charts.population_chart(model, charts.points(model, "step"))
     assert [s["name"] for s in population["series"]] == ["L1", "L2", "L3"]
     assert population["series"][0]["data"][-1] == [3, 30.0]
-    alignment = charts.alignment_chart(model, "step")
+    alignment = charts.alignment_chart(model, charts.points(model, "step"))
     assert len(alignment["series"]) == 6 and alignment["yAxis"]["min"] == -1
-    weights = charts.weights_chart(model, "step")
+    weights = charts.weights_chart(model, charts.points(model, "step"))
     assert {s["name"] for s in weights["series"]} == {f"{f} L{lv}" for f in FEATURES for lv in (1, 2, 3)}
     for chart in (population, alignment, weights):
         json.dumps(chart, allow_nan=False)  # NaN (no agents at a level) is sent as a gap
@@ -189,11 +189,11 @@ def test_step_charts_have_a_line_per_level_and_one_point_per_step(model: Matryos
 def test_step_charts_shade_deployment_and_thin_long_runs(model: MatryoshkaModel) -> None:
     model.deploy()
     model.step()
-    area = charts.population_chart(model, "step")["series"][0]["markArea"]["data"][0]
+    area = charts.population_chart(model, charts.points(model, "step"))["series"][0]["markArea"]["data"][0]
     assert (area[0]["xAxis"], area[1]["xAxis"]) == (3, 4)
     for _ in range(charts.MAX_POINTS + 30):
         model.step()
-    data = charts.population_chart(model, "step")["series"][0]["data"]
+    data = charts.population_chart(model, charts.points(model, "step"))["series"][0]["data"]
     assert len(data) <= charts.MAX_POINTS + 1 and data[-1][0] == model.steps
 
 
@@ -206,12 +206,12 @@ def test_generation_charts_show_each_generations_mean_and_shade_deployment() -> 
     # rows hold the state after each step: row 0 before any step, rows 1-4 generation 0's steps,
     # rows 5-8 and 9-12 generations 1 and 2, rows 13-16 the deployment episode
     groups = [range(0, 5), range(5, 9), range(9, 13), range(13, 17)]
-    chart = charts.alignment_chart(model)
+    chart = charts.alignment_chart(model, charts.points(model))
     assert chart["xAxis"]["data"] == ["0", "1", "2", "deploy"] and chart["xAxis"]["name"] == "generation"
     line = next(s for s in chart["series"] if s["name"] == "L1 deploy")
     by_hand = [round(sum(df["align_base_deploy_L1"].iloc[list(g)]) / len(g), 3) for g in groups]
     assert line["data"] == by_hand
-    assert charts.population_chart(model)["series"][0]["data"] == [10.0] * 4
+    assert charts.population_chart(model, charts.points(model))["series"][0]["data"] == [10.0] * 4
     area = chart["series"][0]["markArea"]["data"][0]
     assert (area[0]["xAxis"], area[1]["xAxis"]) == (2, 3)  # from generation 2 to the deployment point
 

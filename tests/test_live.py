@@ -9,7 +9,7 @@ import pytest
 
 from matryoshka.agents.portrayal import world_svg
 from matryoshka.model.model import MatryoshkaModel
-from matryoshka.runs.charts import alignment_chart, population_chart, weights_chart
+from matryoshka.runs.charts import all_charts
 from matryoshka.runs.live import LiveRun, current_generation, training_steps_left
 
 SMALL = {
@@ -95,8 +95,7 @@ def test_renders_read_a_real_model_safely_while_it_plays() -> None:
                         on_redraw=lambda: redraws.append(1), redraw_every=1)  # fmt: skip
     reads, shifted_at = 0, None
     while thread.is_alive():
-        live.read(lambda m: (world_svg(m, "landmark"), population_chart(m), alignment_chart(m, "step"),
-                             weights_chart(m)))  # fmt: skip
+        live.read(lambda m: (world_svg(m, "landmark"), all_charts(m), all_charts(m, "step")))
         reads += 1
         if reads == 5:
             with live.lock:  # the step at which the shift lands, and the shift, between two steps
