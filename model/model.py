@@ -396,9 +396,7 @@ class MatryoshkaModel(Lifecycle, Model):
 
         A per-level metric has one reporter per level (``population_L1``); a whole-world one, one.
         """
-        # the generation as levels.parquet has it: in steady state, the organisms' mean generation
-        generation = lambda m: m._generation_now(m.pop.slots)  # noqa: E731
-        reporters: dict[str, Any] = {"phase": "phase", "generation": generation}
+        reporters: dict[str, Any] = {"phase": "phase", "generation": recorded_generation}
         for level in range(1, self.config["max_depth"] + 1):
             for m in self.metrics.values():
                 if m.per_level:
@@ -407,6 +405,11 @@ class MatryoshkaModel(Lifecycle, Model):
             if not m.per_level:
                 reporters[m.name] = partial(summary_value, level=WORLD_LEVEL, metric=m.name)
         return reporters
+
+
+def recorded_generation(model: MatryoshkaModel) -> int:
+    """The generation as the time series records it (in steady state, the organisms' mean)."""
+    return model._generation_now(model.pop.slots)
 
 
 def summary_value(model: MatryoshkaModel, level: int, metric: str) -> float:

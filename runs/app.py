@@ -40,6 +40,7 @@ from matryoshka.runs.controls import (
     model_form,
     pending,
     scenario_form,
+    seed_of,
     shown,
 )
 from matryoshka.runs.live import LiveRun, current_generation, training_steps_left
@@ -290,7 +291,7 @@ def InformationCard(session: Session) -> None:
         else:
             generation += f" (training: 0 to {cfg['generations'] - 1})"
         rows = [
-            ("Scenario", model.preset.key), ("Seed", str(model.scenario.rng)),
+            ("Scenario", model.preset.key), ("Seed", seed_of(model)),
             ("Phase", PHASE_NAMES[model.phase] + ("" if model.running else ", finished")),
             ("Generation", generation), ("Step", str(model.steps)), ("Population", _population(model)),
         ]  # fmt: skip

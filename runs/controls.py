@@ -6,7 +6,7 @@ that scenario's values; Reset builds a model from the form (the model validates 
 it refuses); after a Reset the form is refilled from the model's own config, so the controls show
 what the model runs with.
 
-Core Objects: Control, CONTROLS, scenario_form, model_form, build_model, pending, shown.
+Core Objects: Control, CONTROLS, scenario_form, model_form, build_model, pending, shown, seed_of.
 """
 
 from __future__ import annotations
@@ -102,8 +102,13 @@ def scenario_form(scenario: str, seed: Any = DEFAULT_SEED) -> dict[str, Any]:
 
 def model_form(model: MatryoshkaModel) -> dict[str, Any]:
     """The form of a running model: its scenario, seed and config."""
-    form = {"scenario": model.preset.key, "seed": str(model.scenario.rng)}
+    form = {"scenario": model.preset.key, "seed": seed_of(model)}
     return form | {c.key: model.config[c.key] for c in CONTROLS}
+
+
+def seed_of(model: MatryoshkaModel) -> str:
+    """The seed the page built a model with (the entropy of its root ``SeedSequence``)."""
+    return str(model.streams.root.entropy)
 
 
 def parse_seed(text: Any) -> int:

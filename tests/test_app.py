@@ -256,7 +256,8 @@ def test_every_allowed_value_can_be_chosen() -> None:
     assert evolution.config["selection"] == "generational"
     typed = {**controls.scenario_form("maze-v1"), "population": "2", "mutation_rate": "5", "seed": " 7 "}
     model = controls.build_model(typed)  # beyond the sliders' ends, typed in the boxes
-    assert (model.config["population"], model.config["mutation_rate"], model.scenario.rng) == (2, 5.0, 7)
+    assert (model.config["population"], model.config["mutation_rate"]) == (2, 5.0)
+    assert controls.seed_of(model) == "7"
 
 
 def test_sliders_stay_inside_what_each_parameter_allows() -> None:
@@ -410,7 +411,7 @@ def test_a_refused_value_is_shown_beside_the_controls_and_the_page_keeps_working
         _type(rc, "population", "12")
         _click(rc, "Reset")
         assert not rc.find(class_="matryoshka-form-error").widgets
-        assert (session.live.model.config["population"], session.live.model.scenario.rng) == (12, 5)
+        assert (session.live.model.config["population"], controls.seed_of(session.live.model)) == (12, "5")
     finally:
         rc.close()
 
