@@ -64,6 +64,7 @@ CSS = """
 .matryoshka-chain-table td, .matryoshka-chain-table th { padding: 2px 8px; text-align: right; }
 .matryoshka-chain-table td:first-child, .matryoshka-chain-table th:first-child { text-align: left; }
 .matryoshka-chain-table tr.selected { font-weight: bold; }
+.matryoshka-chain-table .dot { -webkit-text-stroke: 0.6px #616161; }
 .matryoshka-params td { padding: 0 8px 0 0; font-size: 12px; }
 """
 log = logging.getLogger(__name__)
@@ -346,7 +347,7 @@ def _chain_table(rows: list[dict[str, Any]]) -> str:
             "<th>with base objective<br>train / deploy</th></tr>")  # fmt: skip
     body = []
     for r in rows:
-        dot = f'<span style="color: {alignment_color(r["align_base_train"])}">●</span>'
+        dot = f'<span class="dot" style="color: {alignment_color(r["align_base_train"])}">●</span>'
         body.append(
             f'<tr class="{"selected" if r["selected"] else ""}"><td>{dot} L{r["level"]} {r["kind"]} '
             f'{r["id"]}</td><td>{_fmt(r["align_parent_train"])} / {_fmt(r["align_parent_deploy"])}</td>'
