@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from html import escape
 from typing import Any
 
 import ipyvuetify as v
@@ -30,7 +31,7 @@ import traitlets
 from matryoshka.agents.portrayal import alignment_color, chain_rows, world_svg
 from matryoshka.model.contract import PHASE_NAMES
 from matryoshka.model.model import MatryoshkaModel
-from matryoshka.model.params import PARAMS, ConfigError
+from matryoshka.model.params import ConfigError
 from matryoshka.model.scenarios import REGISTRY
 from matryoshka.runs.charts import X_AXES, all_charts
 from matryoshka.runs.controls import (
@@ -217,27 +218,29 @@ def _number_text(value: Any) -> str:
 
 @solara.component
 def ParamControl(session: Session, control: Control, value: Any) -> None:
-    """A select for a parameter with choices; else its number in a box, with a slider beside it."""
-    key = control.key
-    classes = [f"matryoshka-param-{key}"]
+    """A select for a parameter with choices; else its value in a box, with a slider if it has one."""
+    label, classes = control.label, [f"matryoshka-param-{control.key}"]
+
+    def keep(new: Any) -> None:
+        session.set_param(control.key, new)
+
     if control.choices:
-        solara.Select(control.label, values=list(control.choices), value=value, classes=classes,
-                      on_value=lambda x: session.set_param(key, x))  # fmt: skip
+        solara.Select(label, values=list(control.choices), value=value, classes=classes, on_value=keep)
+        return
+    if control.low is None:
+        solara.InputText(label, value=_number_text(value), classes=classes, on_value=keep)
         return
     try:
-        number = float(value)
+        number = min(max(float(value), control.low), control.high)
     except (TypeError, ValueError):
         number = control.low  # the box shows the text; the model says why it refuses it
-    number = min(max(number, control.low), control.high)
     slider = solara.SliderInt if control.integer else solara.SliderFloat
     with solara.Row(style={"align-items": "center", "gap": "8px"}):
         with solara.Div(style={"width": "140px", "flex": "none"}):
-            solara.InputText(control.label, value=_number_text(value), classes=classes,
-                             on_value=lambda x: session.set_param(key, x))  # fmt: skip
+            solara.InputText(label, value=_number_text(value), classes=classes, on_value=keep)
         with solara.Div(style={"flex": "1"}):
             slider("", value=int(number) if control.integer else number, min=control.low,
-                   max=control.high, step=control.step, thumb_label=False,
-                   on_value=lambda x: session.set_param(key, x))  # fmt: skip
+                   max=control.high, step=control.step, thumb_label=False, on_value=keep)  # fmt: skip
 
 
 @solara.component
@@ -269,13 +272,14 @@ def _population(model: MatryoshkaModel) -> str:
 
 
 def _all_params(model: MatryoshkaModel) -> str:
-    rows = "".join(
-        f'<tr data-param="{k}"><td>{k}</td><td class="value">{_number_text(model.config[k])}</td></tr>'
-        for k in PARAMS
-    )
+    """The run's whole configuration, folded, one row per parameter."""
+    rows = []
+    for key, value in model.config.items():
+        k, v = escape(key), escape(_number_text(value))
+        rows.append(f'<tr data-param="{k}"><td>{k}</td><td class="value">{v}</td></tr>')
     return (
-        f'<details class="matryoshka-params"><summary>All parameters of this run</summary>'
-        f"<table>{rows}</table></details>"
+        '<details class="matryoshka-params"><summary>All parameters of this run</summary>'
+        f'<table>{"".join(rows)}</table></details>'
     )
 
 

@@ -6,104 +6,127 @@ that scenario's values; Reset builds a model from the form (the model validates 
 it refuses); after a Reset the form is refilled from the model's own config, so the controls show
 what the model runs with.
 
-Core Objects: Control, CONTROLS, scenario_form, model_form, build_model, pending, shown, seed_of.
+The page shows a chosen set of the parameters every scenario takes (``CONTROLS``) and every
+parameter the chosen scenario declares for itself.
+
+Core Objects: Control, CONTROLS, scenario_controls, scenario_form, model_form, build_model, pending,
+shown, seed_of.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from matryoshka.model.model import MatryoshkaModel
-from matryoshka.model.params import PARAMS, ConfigError, validate
+from matryoshka.model.params import PARAMS, ConfigError, Param
 from matryoshka.model.scenarios import DEFAULT_SCENARIO, get
 
 DEFAULT_SEED = 42
-# Parameters that only some scenarios read, until scenarios declare their own parameters.
-SCENARIO_PARAMS = {"random_exit_share": ("maze-v1",)}
 
 
-def _always(scenario: str, selection: str) -> bool:
+def _always(selection: str) -> bool:
     return True
 
 
-def _generational(scenario: str, selection: str) -> bool:
+def _generational(selection: str) -> bool:
     return selection != "steady_state"
 
 
-def _steady_state(scenario: str, selection: str) -> bool:
+def _steady_state(selection: str) -> bool:
     return selection == "steady_state"
 
 
 @dataclass(frozen=True)
 class Control:
-    """One parameter's control: a select for choices, else a slider with a number box beside it.
+    """One parameter's control: a select for choices, else a box with its value and maybe a slider.
 
     Attributes:
-        key: The parameter's name in ``model.params.PARAMS``.
+        key: The parameter's name.
         label: What the control says.
-        low: The slider's lowest value (the box takes every allowed value).
+        param: The parameter's declaration (type, range, choices).
+        low: The slider's lowest value, or None for no slider (the box takes every allowed value).
         high: The slider's highest value.
         step: The slider's step.
-        applies: Whether the control applies to a scenario key and selection mode.
+        applies: Whether the control applies to a selection mode.
     """
 
     key: str
     label: str
-    low: float = 0.0
-    high: float = 1.0
-    step: float = 0.05
-    applies: Callable[[str, str], bool] = _always
+    param: Param
+    low: float | None = None
+    high: float | None = None
+    step: float | None = None
+    applies: Callable[[str], bool] = _always
 
     @property
-    def choices(self) -> tuple[str, ...] | None:
-        """The allowed values of a parameter with choices, else None."""
-        return PARAMS[self.key].choices
+    def choices(self) -> tuple[Any, ...] | None:
+        """The allowed values of a parameter with choices (or true and false), else None."""
+        return (True, False) if self.param.kind is bool else self.param.choices
 
     @property
     def integer(self) -> bool:
         """Whether the parameter is a whole number."""
-        return PARAMS[self.key].kind is int
+        return self.param.kind is int
 
 
+def _control(key: str, label: str, *slider: float, applies: Callable[[str], bool] = _always) -> Control:
+    """A control of a parameter every scenario takes; ``slider`` is ``(low, high, step)``, if any."""
+    return Control(key, label, PARAMS[key], *slider, applies=applies)  # type: ignore[arg-type]
+
+
+# The parameters every scenario takes that the page shows; the others keep the scenario's values.
 CONTROLS = (
-    Control("selection", "Selection"),
-    Control("population", "Population", 2, 1000, 1),
-    Control("generations", "Generations", 1, 100, 1, _generational),
-    Control("shift_at", "Shift at step", 10, 5000, 10, _steady_state),
-    Control("total_steps", "Steps in all", 10, 5000, 10, _steady_state),
-    Control("mutation_rate", "Mutation rate", 0, 1, 0.01),
-    Control("power", "Initial power", 0, 1, 0.05),
-    Control("wisdom", "Initial wisdom", 0, 1, 0.05),
-    Control("tool_policy", "Tool policy"),
-    Control("max_depth", "Max depth", 1, 6, 1),
-    Control("deception_share", "Deception share", 0, 1, 0.05),
-    Control("random_exit_share", "Random exit share", 0, 1, 0.05),
+    _control("selection", "Selection"),
+    _control("population", "Population", 2, 1000, 1),
+    _control("generations", "Generations", 1, 100, 1, applies=_generational),
+    _control("shift_at", "Shift at step", 10, 5000, 10, applies=_steady_state),
+    _control("total_steps", "Steps in all", 10, 5000, 10, applies=_steady_state),
+    _control("mutation_rate", "Mutation rate", 0, 1, 0.01),
+    _control("power", "Initial power", 0, 1, 0.05),
+    _control("wisdom", "Initial wisdom", 0, 1, 0.05),
+    _control("tool_policy", "Tool policy"),
+    _control("max_depth", "Max depth", 1, 6, 1),
+    _control("deception_share", "Deception share", 0, 1, 0.05),
 )
+SLIDER_STEPS = 20  # a scenario's own number parameter: its range in this many slider steps
 
 
-def applies(control: Control, scenario: str, selection: str) -> bool:
-    """Whether ``control`` applies to the scenario and selection mode."""
-    only = SCENARIO_PARAMS.get(control.key)
-    return control.applies(scenario, selection) and (only is None or scenario in only)
+def scenario_controls(scenario: str) -> list[Control]:
+    """A control for each parameter the scenario declares for itself (a slider where it is bounded)."""
+    controls = []
+    for key, p in get(scenario).params.items():
+        label = key.replace("_", " ").capitalize()
+        if p.kind in (int, float) and p.low is not None and p.high is not None and math.isfinite(p.high):
+            step = 1 if p.kind is int else (p.high - p.low) / SLIDER_STEPS
+            controls.append(Control(key, label, p, p.low, p.high, step))
+        else:
+            controls.append(Control(key, label, p))
+    return controls
+
+
+def controls_of(scenario: str) -> list[Control]:
+    """Every control of a scenario: the global ones, then its own."""
+    return [*CONTROLS, *scenario_controls(scenario)]
 
 
 def shown(form: dict[str, Any]) -> list[Control]:
     """The controls that apply to the form's scenario and selection mode."""
-    return [c for c in CONTROLS if applies(c, form["scenario"], str(form["selection"]))]
+    return [c for c in controls_of(form["scenario"]) if c.applies(str(form["selection"]))]
 
 
 def scenario_form(scenario: str, seed: Any = DEFAULT_SEED) -> dict[str, Any]:
     """The form of a scenario as designed: every control at the scenario's own value."""
-    config = validate({}, get(scenario).defaults)
-    return {"scenario": scenario, "seed": str(seed), **{c.key: config[c.key] for c in CONTROLS}}
+    config = get(scenario).validate({})
+    return {"scenario": scenario, "seed": str(seed), **{c.key: config[c.key] for c in controls_of(scenario)}}
 
 
 def model_form(model: MatryoshkaModel) -> dict[str, Any]:
     """The form of a running model: its scenario, seed and config."""
     form = {"scenario": model.preset.key, "seed": seed_of(model)}
-    return form | {c.key: model.config[c.key] for c in CONTROLS}
+    return form | {c.key: model.config[c.key] for c in controls_of(model.preset.key)}
 
 
 def seed_of(model: MatryoshkaModel) -> str:
@@ -140,12 +163,13 @@ def build_model(form: dict[str, Any]) -> MatryoshkaModel:
 def pending(form: dict[str, Any], model: MatryoshkaModel) -> list[str]:
     """The labels of the controls whose value differs from the running model's (Reset applies them)."""
     running = model_form(model)
-    changed = ["Scenario"] if form["scenario"] != running["scenario"] else []
-    if str(form["seed"]).strip() != running["seed"]:
-        changed.append("Seed")
+    if form["scenario"] != running["scenario"]:
+        return ["Scenario"]
+    changed = ["Seed"] if str(form["seed"]).strip() != running["seed"] else []
+    preset = get(form["scenario"])
     for control in shown(form):
         try:
-            value = validate({control.key: form[control.key]})[control.key]
+            value = preset.coerce(control.key, form[control.key])
         except ConfigError:
             value = form[control.key]
         if value != running[control.key]:

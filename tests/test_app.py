@@ -27,7 +27,7 @@ from matryoshka.agents.portrayal import (
     world_svg,
 )
 from matryoshka.model.model import MatryoshkaModel
-from matryoshka.model.params import PARAMS, ConfigError, validate
+from matryoshka.model.params import PARAMS, ConfigError
 from matryoshka.model.scenarios import REGISTRY, get
 from matryoshka.runs import app, charts, controls
 
@@ -222,9 +222,10 @@ def test_generation_charts_show_each_generations_mean_and_shade_deployment() -> 
 @pytest.mark.parametrize("scenario", sorted(REGISTRY))
 def test_choosing_a_scenario_gives_every_control_that_scenarios_value(scenario: str) -> None:
     form = controls.scenario_form(scenario, seed=9)
-    config = validate({}, get(scenario).defaults)
+    config = get(scenario).validate({})
     assert form["scenario"] == scenario and form["seed"] == "9"
-    keys = [c.key for c in controls.CONTROLS]
+    keys = [c.key for c in controls.controls_of(scenario)]
+    assert set(get(scenario).params) <= set(keys)  # the scenario's own parameters have controls
     assert {k: form[k] for k in keys} == {k: config[k] for k in keys}
     model = controls.build_model(form)
     assert controls.model_form(model) == form
@@ -261,10 +262,12 @@ def test_every_allowed_value_can_be_chosen() -> None:
 
 
 def test_sliders_stay_inside_what_each_parameter_allows() -> None:
-    for c in controls.CONTROLS:
-        spec = PARAMS[c.key]
-        assert (c.choices is None) == (spec.choices is None)
-        if not c.choices:
+    own = [c for scenario in REGISTRY for c in controls.scenario_controls(scenario)]
+    for c in [*controls.CONTROLS, *own]:
+        spec = c.param
+        assert spec is PARAMS.get(c.key) or c in own
+        assert (c.choices is None) == (spec.choices is None and spec.kind is not bool)
+        if c.low is not None:
             assert spec.low <= c.low < c.high <= spec.high and c.step > 0, c.key
 
 
@@ -280,7 +283,7 @@ def test_refused_values_raise_the_models_own_message() -> None:
 def test_hidden_controls_are_left_to_the_scenario() -> None:
     form = {**controls.scenario_form("evolution-v1"), "random_exit_share": 0.5, "generations": 3}
     config = controls.build_model(form).config
-    assert (config["random_exit_share"], config["generations"]) == (0.0, 20)
+    assert "random_exit_share" not in config and config["generations"] == 20
 
 
 def test_pending_names_the_controls_that_reset_would_change() -> None:
@@ -332,13 +335,13 @@ def _type(rc, key: str, text: str) -> None:
     box.fire_event("keyup.enter")
 
 
-def _shown(rc) -> dict[str, object]:
+def _shown(rc, scenario: str) -> dict[str, object]:
     """What each parameter control displays, read as the model would read it, by parameter name."""
     shown = {}
-    for c in controls.CONTROLS:
+    for c in controls.controls_of(scenario):
         found = rc.find(class_=f"matryoshka-param-{c.key}")
         if found.widgets:
-            shown[c.key] = validate({c.key: found.widget.v_model})[c.key]
+            shown[c.key] = get(scenario).coerce(c.key, found.widget.v_model)
     return shown
 
 
@@ -374,17 +377,20 @@ def test_the_sidebar_shows_what_the_model_runs_with() -> None:
         for scenario in ("evolution-v1", "approval-v1", "maze-v1"):
             rc.find(v.Select, class_="matryoshka-param-scenario").widget.v_model = scenario
             form = controls.scenario_form(scenario)
-            assert _shown(rc) == {c.key: form[c.key] for c in controls.shown(form)}
+            assert _shown(rc, scenario) == {c.key: form[c.key] for c in controls.shown(form)}
             assert "Scenario" in _text(rc, "matryoshka-pending")  # Reset has yet to apply it
             _click(rc, "Reset")
             model = session.live.model
-            assert model.preset.key == scenario and _shown(rc) == {k: model.config[k] for k in _shown(rc)}
+            shown = _shown(rc, scenario)
+            assert model.preset.key == scenario and shown == {k: model.config[k] for k in shown}
+            assert ("random_exit_share" in shown) == (scenario == "maze-v1")
             assert not rc.find(class_="matryoshka-pending").widgets
             assert _text(rc, "matryoshka-info-scenario") == f"Scenario: {scenario}"
         rc.find(v.Select, class_="matryoshka-param-scenario").widget.v_model = "approval-v1"
         _type(rc, "deception_share", "0")
         _click(rc, "Reset")
-        assert session.live.model.config["deception_share"] == 0 == _shown(rc)["deception_share"]
+        shown = _shown(rc, "approval-v1")
+        assert session.live.model.config["deception_share"] == 0 == shown["deception_share"]
         html = [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets]
         row = '<tr data-param="deception_share"><td>deception_share</td><td class="value">0</td>'
         assert sum(row in h for h in html) == 1  # the Information card lists the run's parameters
