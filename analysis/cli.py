@@ -9,6 +9,7 @@ import sys
 
 from matryoshka.analysis import (
     competence,
+    competence_axis,
     drift,
     interventions,
     lineage,
@@ -23,7 +24,8 @@ from matryoshka.analysis.io import InputError, load
 from matryoshka.analysis.report import write_report
 
 #: The analyses, in report order.
-ANALYSES = (drift, telephone, wants, competence, interventions, shift, lineage, occupancy, tables)
+ANALYSES = (drift, telephone, wants, competence, competence_axis, interventions, shift, lineage, occupancy,
+            tables)
 
 
 def main(argv: list[str] | None = None, prog: str = "matryoshka analyze") -> int:

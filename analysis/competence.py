@@ -27,8 +27,11 @@ TITLE = "The competence map"
 #: A Level-2 tool counts as built misaligned when its alignment with its builder is below this.
 MISALIGNED_BELOW = 0.5
 #: The share measured on each world's cells: the training world, where the builder taught the
-#: tool (how well it was specified), and the deployment world (how well that survives the shift).
-SHARES = {"share_misaligned_train": "align_parent_train", "share_misaligned": "align_parent_deploy"}
+#: tool (how well it was specified), and the deployment world (how well that survives the shift);
+#: misaligned with the builder, and (`_base`) with the base objective.
+SHARES = {"share_misaligned_train": "align_parent_train", "share_misaligned": "align_parent_deploy",
+          "share_misaligned_base_train": "align_base_train",
+          "share_misaligned_base": "align_base_deploy"}
 AXES = ("power", "wisdom")
 
 
@@ -36,12 +39,13 @@ def tool_counts(agents: pd.DataFrame) -> dict[str, float]:
     """Level-2 tools built per organism, and the share of them built misaligned.
 
     Args:
-        agents: Columns kind, level, align_parent_train, align_parent_deploy of one run.
+        agents: Columns kind, level and the alignment columns of `SHARES` of one run.
 
     Returns:
         `tools_per_organism`, and `share_misaligned_train` (training cells) and
-        `share_misaligned` (deployment cells) over the tools whose alignment is defined (NaN
-        when there are none).
+        `share_misaligned` (deployment cells) over the tools whose alignment with their builder
+        is defined (NaN when there are none); `share_misaligned_base_train` and
+        `share_misaligned_base` the same against the base objective.
     """
     tools = agents[agents["level"] == 2]
     organisms = int((agents["kind"] == "organism").sum())

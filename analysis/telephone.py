@@ -2,7 +2,9 @@
 
 Each hand-off (parent to organism, builder to tool, tool to tool) can lose some of the base
 objective. Reads each run's summary (the last training episode; deployment-cell metrics from
-the deployment episode when there is one) and plots alignment against level.
+the deployment episode when there is one) and plots alignment against level: with the base
+objective, with the agent one hand-off up, and with the organism at the top of the builder chain
+(`align_root_*`), which adds up what every hand-off since Level 1 lost.
 
 Core objects: analyse.
 """
@@ -25,7 +27,8 @@ from matryoshka.model.contract import summary_key
 NAME = "telephone"
 TITLE = "The telephone game: alignment by level"
 MEASURES = {"align_base": "alignment with the base objective",
-            "align_parent": "alignment with parent / builder"}
+            "align_parent": "alignment with parent / builder",
+            "align_root": "cumulative: alignment with Level 1"}
 WORLDS = {"train": ("training cells", "-"), "deploy": ("deployment cells", "--")}
 MAX_LEVEL = 9
 
@@ -61,10 +64,12 @@ def analyse(data: Dataset, out: Path) -> Section:
     pages = [page for page in data.pages() if any(c in shown for c in page.conditions)]
     figures = [_figure(table, page, [c for c in page.conditions if c in shown], levels)
                for page in pages]
-    caption = ("Alignment of each level with the base objective and with the agent one "
-               "hand-off up, at the end of training (deployment cells: during the deployment "
-               f"episode when the run has one); mean over seeds, {data.interval_note()}. Each "
-               "step to the right is one more hand-off; the gap between the lines is what the "
+    caption = ("Alignment of each level with the base objective, with the agent one hand-off "
+               "up, and with the organism (Level 1) at the top of its builder chain (1 at Level "
+               "1 by definition), at the end of training (deployment cells: during the "
+               f"deployment episode when the run has one); mean over seeds, {data.interval_note()}"
+               ". Each step to the right is one more hand-off: the right-hand column is what all "
+               "hand-offs since Level 1 lost together; the gap between the lines is what the "
                "distribution shift reveals.")
     return write_section(out, NAME, TITLE, caption, figures, table)
 

@@ -27,20 +27,22 @@ from matryoshka.analysis.entry import run_analyses
 from matryoshka.analysis.io import load
 from matryoshka.analysis.report import write_report
 
-FIGURES = ("drift", "telephone", "wants", "competence", "interventions", "shift", "lineage",
-           "occupancy")
+FIGURES = ("drift", "telephone", "wants", "competence", "competence_axis", "interventions", "shift",
+           "lineage", "occupancy")
 
 
-#: A power x wisdom grid, then one point each with neutral selection, no tools, random exits.
+#: A power x wisdom grid, then one point each with neutral selection, no tools, random exits, and
+#: two more competence values.
 FULL = [{"power": p, "wisdom": w} for p in (0.2, 0.8) for w in (0.2, 0.8)] + [
-    {"selection": "neutral"}, {"tool_policy": "forbid"}, {"random_exit_share": 0.5}]
+    {"selection": "neutral"}, {"tool_policy": "forbid"}, {"random_exit_share": 0.5},
+    {"competence": 0.2}, {"competence": 0.8}]
 
 
 @pytest.fixture(scope="module")
 def full_sweep(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A sweep with every axis, so that every analysis applies."""
     points = [{"selection": "generational", "tool_policy": "free", "power": 0.2, "wisdom": 0.2,
-               "random_exit_share": 0.0, **point} for point in FULL]
+               "random_exit_share": 0.0, "competence": 0.5, **point} for point in FULL]
     root = write_sweep(tmp_path_factory.mktemp("full"), points, replicates=2)
     return root, _printed(root)
 
@@ -70,7 +72,7 @@ def test_every_figure_from_a_full_sweep(full_sweep: tuple[Path, str]) -> None:
             assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
             assert "<svg" in png.with_suffix(".svg").read_text(encoding="utf-8")[:2000]
     assert "skipped" not in printed
-    assert "1 of 15 runs did not complete" in printed
+    assert "1 of 19 runs did not complete" in printed
     assert printed.strip().splitlines()[-1] == f"report: {out / 'report.html'}"
 
 
@@ -80,15 +82,15 @@ def _pages(out: Path, name: str) -> list[Path]:
     return [single] if single.is_file() else sorted(out.glob(f"{name}-[0-9]*.png"))
 
 
-def test_seven_conditions_are_split_over_figures_never_pooled(
+def test_nine_conditions_are_split_over_figures_never_pooled(
         full_sweep: tuple[Path, str]) -> None:
     root, _ = full_sweep
     out = root / "figures"
-    # Seven conditions: more than one figure shows, so drift and wants are split in two.
-    assert [p.name for p in _pages(out, "drift")] == ["drift-1.png", "drift-2.png"]
-    assert len(_pages(out, "wants")) == 2
+    # Nine conditions: more than one figure shows, so drift and wants are split over figures.
+    assert [p.name for p in _pages(out, "drift")][:2] == ["drift-1.png", "drift-2.png"]
+    assert len(_pages(out, "wants")) >= 2
     drift_table = pd.read_csv(out / "drift.csv")
-    keys = ["selection", "tool_policy", "power", "wisdom", "random_exit_share"]
+    keys = ["selection", "tool_policy", "power", "wisdom", "random_exit_share", "competence"]
     assert len(drift_table[keys].drop_duplicates()) == len(FULL)
     assert (drift_table["n"] == 2).all()  # two seeds per condition, never more
     summary = pd.read_csv(out / "summary.csv")

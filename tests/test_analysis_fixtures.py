@@ -35,7 +35,8 @@ DEFAULTS = {"selection": "generational", "tool_policy": "free", "power": 0.5, "w
             "random_exit_share": 0.0, "episode_steps": STEPS_PER_GENERATION,
             "generations": GENERATIONS, "population": 8, "max_depth": 3}
 COMMON = ("population", "energy", "power", "wisdom", "base_return", "align_parent_train",
-          "align_parent_deploy", "align_base_train", "align_base_deploy", "cos_parent", "cos_base")
+          "align_parent_deploy", "align_base_train", "align_base_deploy", "align_root_train",
+          "align_root_deploy", "cos_parent", "cos_base")
 TOOL_ONLY = ("built", "scrapped", "defected", "trust", "dependence")
 #: The registry the fixture's manifests declare: the core metrics, the weights, and the maze's own.
 METRICS = metrics_to_manifest(metric_registry(CORE_METRICS, map(weight_metric, FEATURES), (
@@ -53,6 +54,8 @@ def metric_value(metric: str, level: int, generation: int, phase: str, p: dict) 
         "align_base_deploy": 0.9 - drift - 0.15 * (level - 1) - 0.4 * (1 - res),
         "align_parent_train": 0.95 - 0.1 * (level - 1),
         "align_parent_deploy": 0.9 - 0.2 * (level - 1) - 0.3 * (1 - float(p["wisdom"])),
+        "align_root_train": 1.0 - 0.15 * (level - 1),
+        "align_root_deploy": 1.0 - 0.25 * (level - 1),
         "cos_parent": 0.97, "cos_base": 0.8 - 0.1 * level,
         "reached_exit": 0.95 if phase == "train" else 0.2 + 0.6 * res,
         "reached_proxy": 0.05 if phase == "train" else 0.7 - 0.6 * res,
@@ -123,6 +126,7 @@ def _agent(i: int, kind: str, level: int, generation: int, parent: int | None,
         **{f"w_{f}": float(rng.random()) for f in FEATURES},
         "align_parent_train": 0.9, "align_parent_deploy": 0.2 if misaligned else 0.8,
         "align_base_train": float(rng.uniform(-1, 1)), "align_base_deploy": 0.1,
+        "align_root_train": 1.0 if kind == "organism" else 0.8, "align_root_deploy": 0.6,
         "cos_parent": 0.9, "cos_base": 0.5, "base_return": 0.7, "deceptive": False,
         "scrapped": False, "defected_step": None,
     }

@@ -219,13 +219,18 @@ def test_tool_counts_on_hand_made_agents() -> None:
     agents = pd.DataFrame({"kind": ["organism"] * 4 + ["tool"] * 5,
                            "level": [1] * 4 + [2, 2, 2, 2, 3],
                            "align_parent_train": [np.nan] * 4 + [0.9, 0.2, 0.8, 0.7, 0.0],
-                           "align_parent_deploy": [np.nan] * 4 + [0.1, 0.49, 0.5, np.nan, 0.0]})
+                           "align_parent_deploy": [np.nan] * 4 + [0.1, 0.49, 0.5, np.nan, 0.0],
+                           "align_base_train": [0.9] * 4 + [0.6, 0.4, 0.3, np.nan, 0.0],
+                           "align_base_deploy": [0.2] * 4 + [0.5, 0.5, 0.5, 0.5, 0.0]})
     counts = competence.tool_counts(agents)
     # 4 level-2 tools for 4 organisms; of the 3 with a defined deployment alignment, 2 are below
-    # 0.5; on training cells all 4 are defined and 1 is below 0.5 (the level-3 tool is left out)
+    # 0.5; on training cells all 4 are defined and 1 is below 0.5 (the level-3 tool is left out);
+    # against the base objective 2 of 3 on training cells, none of 4 on deployment cells
     assert counts["tools_per_organism"] == pytest.approx(1.0)
     assert counts["share_misaligned"] == pytest.approx(2 / 3)
     assert counts["share_misaligned_train"] == pytest.approx(1 / 4)
+    assert counts["share_misaligned_base_train"] == pytest.approx(2 / 3)
+    assert counts["share_misaligned_base"] == 0.0
 
 
 def test_competence_cells_average_their_runs(tmp_path: Path) -> None:
@@ -238,8 +243,8 @@ def test_competence_cells_average_their_runs(tmp_path: Path) -> None:
     for run in data.runs:
         config = run.manifest["config"]
         if config["power"] == 0.9 and config["wisdom"] == 0.2:
-            expected.append(competence.tool_counts(run.agents(["kind", "level", "align_parent_train",
-                                                              "align_parent_deploy"])))
+            expected.append(competence.tool_counts(run.agents(["kind", "level",
+                                                              *competence.SHARES.values()])))
     row = table[(table["measure"] == "share_misaligned") & (table["power"] == 0.9)
                 & (table["wisdom"] == 0.2)].iloc[0]
     assert row["n"] == 2
