@@ -128,7 +128,7 @@ class Run:
 
     @property
     def scenario(self) -> str:
-        """The scenario key, e.g. `maze-v1`."""
+        """The scenario key, e.g. `maze-v2`."""
         return self.manifest["scenario"]
 
     @cached_property

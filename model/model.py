@@ -39,7 +39,7 @@ from matryoshka.model.params import ConfigError
 from matryoshka.model.population import Population
 from matryoshka.model.recorder import ALIGN_COLUMNS, Recorder
 from matryoshka.model.scenarios import DEFAULT_SCENARIO, get
-from matryoshka.model.scenarios.base import PopulationView, Update
+from matryoshka.model.scenarios.base import PopulationView, Update, feature_names
 from matryoshka.model.streams import Streams
 from matryoshka.model.world import World
 
@@ -48,7 +48,7 @@ class MatryoshkaModel(Lifecycle, Model):
     """Nested optimizers under natural selection, in a scenario's world.
 
     Args:
-        scenario: A registered scenario key (``maze-v1``), or a Mesa ``Scenario`` built by this
+        scenario: A registered scenario key (``maze-v2``), or a Mesa ``Scenario`` built by this
             class before (it holds the key as ``name`` and every parameter).
         rng: The run's seed (``int``, ``numpy.random.SeedSequence`` or ``Generator``); every
             subsystem draws from its own stream spawned from it (``model.streams``).
@@ -125,17 +125,7 @@ class MatryoshkaModel(Lifecycle, Model):
 
     def _feature_list(self, key: str, fallback: tuple[str, ...]) -> tuple[str, ...]:
         """The feature names a ``tool_features`` parameter lists (empty: ``fallback``)."""
-        value = self.config[key]
-        if not value:
-            return fallback
-        names = tuple(v.strip() for v in value.split(",") if v.strip())
-        unknown = [n for n in names if n not in self.preset.features]
-        if unknown or not names:
-            raise ConfigError(
-                f"parameter '{key}' = {value!r} is not allowed for {self.preset.key}: "
-                f"expected comma-separated names from {', '.join(self.preset.features)}"
-            )
-        return names
+        return feature_names(self.config[key]) if self.config[key] else fallback
 
     @property
     def grid(self) -> OrthogonalVonNeumannGrid:
@@ -383,7 +373,7 @@ class MatryoshkaModel(Lifecycle, Model):
         """What shapes this run besides its parameters: the scenario, constants and stream seeds."""
         return {
             "scenario": self.preset.key,
-            "constants": {"model": dict(self.constants)},
+            "constants": {"model": dict(self.constants), "scenario": self.preset.provenance()},
             "streams": self.streams.record(),
         }
 

@@ -5,6 +5,7 @@ Core Objects: World, distance_map.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,7 +59,7 @@ def distance_map(shape: tuple[int, int], xy: tuple[float, float]) -> np.ndarray:
     return np.hypot(x - xy[0], y - xy[1])
 
 
-def bumps(shape: tuple[int, int], centres: list[tuple[float, float, float]]) -> np.ndarray:
+def bumps(shape: tuple[int, int], centres: Sequence[tuple[float, float, float]]) -> np.ndarray:
     """A smooth field: the sum of Gaussian bumps ``(x, y, width)`` given as fractions of the grid.
 
     Scenario layouts are fixed shapes, not random draws, so a scenario is the same in every run.

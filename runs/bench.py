@@ -1,6 +1,6 @@
 """The benchmark: Matryoshka's vectorized step against a plain one-agent-at-a-time Mesa step.
 
-``make bench`` (``python -m matryoshka.runs.bench``) times the full ``MatryoshkaModel`` step on ``maze-v1`` at
+``make bench`` (``python -m matryoshka.runs.bench``) times the full ``MatryoshkaModel`` step on ``maze-v2`` at
 1,000 and 10,000 organisms (tools forbidden), then the same decision made the plain Mesa way, in
 the same process, and prints agent-steps per second for each and their ratio.
 
@@ -232,7 +232,7 @@ def compare(
     seed: int = 0,
     repeats: int = 3,
 ) -> tuple[Timing, Timing]:
-    """Time both implementations on ``maze-v1`` with the same organisms, in this process.
+    """Time both implementations on ``maze-v2`` with the same organisms, in this process.
 
     Tools are forbidden, so that both implementations move the same organisms. The Matryoshka
     model first runs ``warmup`` steps, so that organisms have spread from the origin; the plain
@@ -252,7 +252,7 @@ def compare(
         ``(matryoshka, plain)`` timings: the fastest block of each.
     """
     model = MatryoshkaModel(
-        "maze-v1",
+        "maze-v2",
         rng=seed,
         population=organisms,
         generations=100_000,

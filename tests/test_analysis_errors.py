@@ -70,7 +70,7 @@ def test_parquet_that_is_not_parquet(tmp_path: Path, capsys: pytest.CaptureFixtu
 @pytest.mark.parametrize("manifest, expected", [
     ("{not json", "not valid JSON"),
     (json.dumps({"config": {}}), "key 'scenario' is missing"),
-    (json.dumps({"scenario": "maze-v1", "config": [1]}), "key 'config' is missing or not a dict"),
+    (json.dumps({"scenario": "maze-v2", "config": [1]}), "key 'config' is missing or not a dict"),
 ])
 def test_malformed_manifest(tmp_path: Path, capsys: pytest.CaptureFixture[str], manifest: str,
                             expected: str) -> None:

@@ -160,7 +160,7 @@ def lineage_graph(agents: pd.DataFrame) -> nx.DiGraph:
     return graph
 
 
-def write_run(path: Path, seed: int = 0, replicate: int = 1, scenario: str = "maze-v1",
+def write_run(path: Path, seed: int = 0, replicate: int = 1, scenario: str = "maze-v2",
               **params: object) -> Path:
     """Write a complete run directory and return it."""
     p = {**DEFAULTS, **params}
@@ -216,7 +216,7 @@ def write_sweep(path: Path, grid: dict[str, list] | list[dict], replicates: int 
         rows.append({"run_id": f"failed-{index}", "replicate": 0, "seed": "99",
                      "status": "failed", "error": "ValueError: boom", **DEFAULTS})
     pd.DataFrame(rows).to_parquet(path / "sweep.parquet", index=False)
-    (path / "experiment.toml").write_text("[fixed]\nscenario = 'maze-v1'\n", encoding="utf-8")
+    (path / "experiment.toml").write_text("[fixed]\nscenario = 'maze-v2'\n", encoding="utf-8")
     return path
 
 

@@ -1,4 +1,4 @@
-"""Figures from a tiny real run and a tiny real sweep of the simulator (maze-v1)."""
+"""Figures from a tiny real run and a tiny real sweep of the simulator (maze-v2)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = ("--set", "generations=2", "--set", "population=20", "--set", "episode_steps=10")
 EXPERIMENT = """
 name = "tiny"
-scenario = "maze-v1"
+scenario = "maze-v2"
 [params]
 generations = 2
 population = 20
@@ -55,7 +55,7 @@ def check_report(out: Path, expected: tuple[str, ...]) -> None:
 
 def test_figures_from_a_tiny_real_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = tmp_path / "run"
-    matryoshka("run", "--scenario", "maze-v1", "--seed", "1", "--out", str(run), "--quiet", *TINY)
+    matryoshka("run", "--scenario", "maze-v2", "--seed", "1", "--out", str(run), "--quiet", *TINY)
     capsys.readouterr()
     assert main([str(run)]) == 0
     printed = capsys.readouterr().out

@@ -136,7 +136,7 @@ def test_per_generation_and_run_summary_on_hand_made_parquet(tmp_path: Path) -> 
     ]).to_parquet(tmp_path / "levels.parquet")
     metrics = {"align_base_train": {}, "base_return": {},
                "reached_exit": {"summary": "phase_end", "share": True}}
-    manifest = {"scenario": "maze-v1", "config": {"episode_steps": 2, "selection": "neutral"},
+    manifest = {"scenario": "maze-v2", "config": {"episode_steps": 2, "selection": "neutral"},
                 "metrics": {name: {"doc": name, **fields} for name, fields in metrics.items()}}
     (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     data = load(tmp_path)

@@ -46,7 +46,7 @@ def stand_in(kind: str = "organism", level: int = 1, align: float = 0.5, uid: in
 
 @pytest.fixture
 def model() -> MatryoshkaModel:
-    m = MatryoshkaModel("maze-v1", rng=42, population=30)
+    m = MatryoshkaModel("maze-v2", rng=42, population=30)
     for _ in range(3):
         m.step()
     return m
@@ -136,7 +136,7 @@ def test_chain_slots_follow_builders_up_and_tools_down() -> None:
 @pytest.fixture(scope="module")
 def deep_model() -> MatryoshkaModel:
     """A maze with tools of tools (Level 3) alive."""
-    m = MatryoshkaModel("maze-v1", rng=7, population=60, build_rate=0.5, build_power=0.0)
+    m = MatryoshkaModel("maze-v2", rng=7, population=60, build_rate=0.5, build_power=0.0)
     while not (m.pop["level"][m.pop.slots] == 3).any():
         m.step()
     return m
@@ -198,7 +198,7 @@ def test_step_charts_shade_deployment_and_thin_long_runs(model: MatryoshkaModel)
 
 
 def test_generation_charts_show_each_generations_mean_and_shade_deployment() -> None:
-    model = MatryoshkaModel("maze-v1", rng=2, population=10, generations=3, episode_steps=4,
+    model = MatryoshkaModel("maze-v2", rng=2, population=10, generations=3, episode_steps=4,
                             deploy_episodes=1, tool_policy="forbid")  # fmt: skip
     while model.running:
         model.step()
@@ -242,8 +242,8 @@ def test_controls_that_do_not_apply_are_hidden() -> None:
     def keys(scenario: str, **change) -> set[str]:
         return {c.key for c in controls.shown({**controls.scenario_form(scenario), **change})}
 
-    assert {"random_exit_share", "generations"} <= keys("maze-v1")
-    assert not {"shift_at", "total_steps"} & keys("maze-v1")
+    assert {"random_exit_share", "generations"} <= keys("maze-v2")
+    assert not {"shift_at", "total_steps"} & keys("maze-v2")
     assert {"shift_at", "total_steps"} <= keys("evolution-v1")
     assert not {"random_exit_share", "generations"} & keys("evolution-v1")
     assert "generations" in keys("evolution-v1", selection="generational")
@@ -255,7 +255,7 @@ def test_every_allowed_value_can_be_chosen() -> None:
     assert approval.config["deception_share"] == 0.0  # not the scenario's 0.3
     evolution = controls.build_model({**controls.scenario_form("evolution-v1"), "selection": "generational"})
     assert evolution.config["selection"] == "generational"
-    typed = {**controls.scenario_form("maze-v1"), "population": "2", "mutation_rate": "5", "seed": " 7 "}
+    typed = {**controls.scenario_form("maze-v2"), "population": "2", "mutation_rate": "5", "seed": " 7 "}
     model = controls.build_model(typed)  # beyond the sliders' ends, typed in the boxes
     assert (model.config["population"], model.config["mutation_rate"]) == (2, 5.0)
     assert controls.seed_of(model) == "7"
@@ -272,7 +272,7 @@ def test_sliders_stay_inside_what_each_parameter_allows() -> None:
 
 
 def test_refused_values_raise_the_models_own_message() -> None:
-    form = controls.scenario_form("maze-v1")
+    form = controls.scenario_form("maze-v2")
     with pytest.raises(ConfigError, match="parameter 'population' = 'abc' is not allowed: expected an int"):
         controls.build_model({**form, "population": "abc"})
     for seed in ("abc", "-1", "1.5", ""):
@@ -345,7 +345,7 @@ def _shown(rc, scenario: str) -> dict[str, object]:
     return shown
 
 
-def _small(scenario: str = "maze-v1", **params) -> MatryoshkaModel:
+def _small(scenario: str = "maze-v2", **params) -> MatryoshkaModel:
     return controls.build_model({**controls.scenario_form(scenario), "population": 30, **params})
 
 
@@ -374,7 +374,7 @@ def test_page_renders_steps_shifts_and_resets() -> None:
 def test_the_sidebar_shows_what_the_model_runs_with() -> None:
     session, rc = _render(_small())
     try:
-        for scenario in ("evolution-v1", "approval-v1", "maze-v1"):
+        for scenario in ("evolution-v1", "approval-v1", "maze-v2"):
             rc.find(v.Select, class_="matryoshka-param-scenario").widget.v_model = scenario
             form = controls.scenario_form(scenario)
             assert _shown(rc, scenario) == {c.key: form[c.key] for c in controls.shown(form)}
@@ -383,7 +383,7 @@ def test_the_sidebar_shows_what_the_model_runs_with() -> None:
             model = session.live.model
             shown = _shown(rc, scenario)
             assert model.preset.key == scenario and shown == {k: model.config[k] for k in shown}
-            assert ("random_exit_share" in shown) == (scenario == "maze-v1")
+            assert ("random_exit_share" in shown) == (scenario == "maze-v2")
             assert not rc.find(class_="matryoshka-pending").widgets
             assert _text(rc, "matryoshka-info-scenario") == f"Scenario: {scenario}"
         rc.find(v.Select, class_="matryoshka-param-scenario").widget.v_model = "approval-v1"

@@ -11,7 +11,7 @@ from matryoshka.model.model import MatryoshkaModel
 def test_mesa_batch_run_runs_a_small_grid():
     results = mesa.batch_run(
         MatryoshkaModel,
-        parameters={"scenario": "maze-v1", "population": 20, "generations": 2, "episode_steps": 10,
+        parameters={"scenario": "maze-v2", "population": 20, "generations": 2, "episode_steps": 10,
                     "deploy_episodes": 1, "tool_policy": ["free", "forbid"]},  # fmt: skip
         rng=[1, 2],
         max_steps=100,
@@ -28,7 +28,7 @@ def test_mesa_batch_run_runs_a_small_grid():
     assert set(table["phase"]) == {"deploy"}
     # the same seed and parameters give the same result
     again = pd.DataFrame(mesa.batch_run(
-        MatryoshkaModel, parameters={"scenario": "maze-v1", "population": 20, "generations": 2,
+        MatryoshkaModel, parameters={"scenario": "maze-v2", "population": 20, "generations": 2,
                                      "episode_steps": 10, "deploy_episodes": 1, "tool_policy": "free"},
         rng=[1], max_steps=100, number_processes=1, display_progress=False))  # fmt: skip
     first = table[(table["tool_policy"] == "free") & (table["rng"] == 1)].iloc[0]

@@ -63,7 +63,7 @@ def test_plain_and_vectorized_decisions_agree_without_noise(seed):
 
 
 def test_plain_from_a_model_copies_its_state_and_noise_keeps_moves_legal():
-    model = MatryoshkaModel("maze-v1", rng=1, population=30, tool_policy="forbid")
+    model = MatryoshkaModel("maze-v2", rng=1, population=30, tool_policy="forbid")
     for _ in range(5):
         model.step()
     slots = model.pop.slots
@@ -84,7 +84,7 @@ def test_timing_functions_at_tiny_size():
     assert (fast.organisms, fast.steps, plain.organisms, plain.steps) == (20, 3, 20, 2)
     assert fast.rate > 0 and plain.rate > 0
     assert fast.rate == pytest.approx(20 * 3 / fast.seconds)
-    model = MatryoshkaModel("maze-v1", rng=0, population=10, tool_policy="forbid")
+    model = MatryoshkaModel("maze-v2", rng=0, population=10, tool_policy="forbid")
     assert time_matryoshka(model, 2).organisms == 10 and model.steps == 2
     assert time_plain(PlainModel.from_model(model), 1).steps == 1
 

@@ -219,7 +219,7 @@ def test_a_refused_seed_is_a_message_and_the_page_still_steps(page) -> None:
 
 def test_run_to_end_of_training_then_shift(page) -> None:
     _type(page, "population", "20")
-    _reset(page, "maze-v1")
+    _reset(page, "maze-v2")
     _button(page, "Run to end of training").click()
     phase = page.locator(".matryoshka-phase")
     _expect(phase).to_contain_text("the last training generation", timeout=RUN_TIMEOUT_MS)
@@ -235,7 +235,7 @@ def test_clicks_during_play_are_safe(page) -> None:
     _type(page, "population", "40")
     clicks = 0
     for _ in range(4):
-        _reset(page, "maze-v1")
+        _reset(page, "maze-v2")
         page.locator(".matryoshka-play").click()
         _wait_for_step_beyond(page, 2)
         _button(page, "Shift to deployment").click()
@@ -248,7 +248,7 @@ def test_clicks_during_play_are_safe(page) -> None:
         _wait_for_step_beyond(page, shifted)  # Play went on (deployment lasts 80 steps)
     assert clicks == 20
     _expect(page.locator(".matryoshka-run-error")).to_have_count(0)
-    _reset(page, "maze-v1")  # Reset also pauses
+    _reset(page, "maze-v2")  # Reset also pauses
     _button(page, "Step").click()
     _wait_for_step_beyond(page, 0)
 
@@ -261,7 +261,7 @@ def test_layout_wide_and_narrow_with_a_selected_agent(page, tmp_path: Path) -> N
     """Screenshots at 1400 x 1000 and 800 x 1000 (in the test's temporary directory) of the story:
     trained, shifted, 20 steps into deployment, a tool selected."""
     _type(page, "population", "40")
-    _reset(page, "maze-v1")
+    _reset(page, "maze-v2")
     _button(page, "Run to end of training").click()
     phase = page.locator(".matryoshka-phase")
     _expect(phase).to_contain_text("the last training generation", timeout=RUN_TIMEOUT_MS)

@@ -47,8 +47,8 @@ def assert_refused(tmp_path, capsys, args, fragments, out="run") -> str:
     ("args", "fragments"),
     [
         (
-            ["--scenario", "maze-v2"],
-            ["scenario 'maze-v2'", "Did you mean 'maze-v1'?", "Allowed: ", "maze-v1"],
+            ["--scenario", "maze-v3"],
+            ["scenario 'maze-v3'", "Did you mean 'maze-v2'?", "Allowed: ", "maze-v2"],
         ),
         (["--set", "populaton=10"], ["parameter 'populaton'", "Did you mean 'population'?", "Allowed: "]),
         (["--set", "population=ten"], ["'population'", "'ten'", "an integer in [2, 100000]"]),
@@ -82,7 +82,7 @@ def assert_refused(tmp_path, capsys, args, fragments, out="run") -> str:
         (["--seed", "-1"], ["seed = -1", "non-negative integer"]),
         (["--seed", "x"], ["--seed", "'x'"]),
         (["--bogus"], ["unrecognized arguments: --bogus"]),
-        (["--scenario", ""], ["unknown scenario ''", "Allowed: ", "maze-v1"]),
+        (["--scenario", ""], ["unknown scenario ''", "Allowed: ", "maze-v2"]),
         (["--set", "population=8", "--set", "population=9"],
          ["--set 'population=9'", "'population' is already set to '8'", "each parameter once"]),
         (["--set", "ridge=inf"], ["'ridge'", "'inf'", "a number in [0, 1e+06]"]),
@@ -101,7 +101,7 @@ BAD_CONFIGS = {
     "sweep-key": (b"seeds = [1, 2]\n", ["'{path}'", "'seeds'", "matryoshka sweep"]),
     "params-not-table": (b"params = 3\n", ["'{path}'", "'params' must be a table"]),
     "bad-seed": (b'seed = "x"\n', ["seed = 'x'", "non-negative integer"]),
-    "empty-scenario": (b'scenario = ""\n', ["unknown scenario ''", "maze-v1"]),
+    "empty-scenario": (b'scenario = ""\n', ["unknown scenario ''", "maze-v2"]),
     "too-large": (b"# " + b"x" * (4 * 2**20) + b"\n", ["'{path}'", "larger than 4 MB"]),
 }
 
@@ -134,7 +134,7 @@ def test_config_that_is_not_a_regular_file(tmp_path, capsys):
 def test_config_with_a_scenario_that_is_not_a_string(tmp_path, capsys):
     path = tmp_path / "c.toml"
     path.write_text("scenario = 3\n")
-    assert_refused(tmp_path, capsys, ["--config", str(path), "--quiet"], ["scenario", "3", "maze-v1"])
+    assert_refused(tmp_path, capsys, ["--config", str(path), "--quiet"], ["scenario", "3", "maze-v2"])
 
 
 def test_out_is_an_existing_directory_that_is_not_a_run(tmp_path, capsys):
@@ -197,7 +197,7 @@ def test_manifest_is_standard_json_with_non_finite_numbers_as_strings():
 
 def test_config_file_and_set_combine_and_set_wins(tmp_path, capsys):
     path = tmp_path / "c.toml"
-    path.write_text('scenario = "maze-v1"\nseed = 5\n[params]\npopulation = 8\ngenerations = 1\n'
+    path.write_text('scenario = "maze-v2"\nseed = 5\n[params]\npopulation = 8\ngenerations = 1\n'
                     "episode_steps = 2\ndeploy_episodes = 0\n")  # fmt: skip
     code, out, err = cli(["run", "--config", str(path), "--set", "population=7", "--quiet",
                           "--out", str(tmp_path / "run")], capsys)  # fmt: skip
@@ -229,7 +229,7 @@ def test_failure_while_writing_leaves_no_half_written_directory(tmp_path, monkey
 
     monkeypatch.setattr(model.outputs.nx, "write_graphml", broken)
     with pytest.raises(RuntimeError, match="disk full"):
-        run_simulation("maze-v1", {"population": 6, "generations": 1, "episode_steps": 2}, 0,
+        run_simulation("maze-v2", {"population": 6, "generations": 1, "episode_steps": 2}, 0,
                        tmp_path / "run", progress=False)  # fmt: skip
     assert snapshot(tmp_path) == set()
 

@@ -36,7 +36,7 @@ def test_gene_rates_default_to_mutation_rate_and_can_be_set_apart():
 
 @pytest.mark.parametrize("gene", ["power", "wisdom"])
 def test_a_frozen_gene_keeps_its_initial_draws_through_20_generations(gene):
-    model = MatryoshkaModel("maze-v1", rng=4, generations=20, **TINY, **{f"{gene}_mutation": 0.0})
+    model = MatryoshkaModel("maze-v2", rng=4, generations=20, **TINY, **{f"{gene}_mutation": 0.0})
     initial = set(model.pop[gene][model.pop.slots].tolist())
     assert len(initial) == TINY["population"]  # the draws differ, so membership is a real check
     while model.generation < 19:
@@ -68,7 +68,7 @@ def test_competence_and_a_disagreeing_gene_mean_are_refused():
 
 
 def test_low_competence_means_no_tools():
-    model = MatryoshkaModel("maze-v1", rng=1, generations=3, competence=0.0, gene_spread=0.0,
+    model = MatryoshkaModel("maze-v2", rng=1, generations=3, competence=0.0, gene_spread=0.0,
                             power_mutation=0.0, build_rate=1.0, **TINY)  # fmt: skip
     while model.running:
         model.step()
@@ -76,7 +76,7 @@ def test_low_competence_means_no_tools():
 
 
 def test_deploy_horizon_changes_planning_only_in_deployment():
-    model = MatryoshkaModel("maze-v1", rng=3, generations=1, deploy_horizon=9, gene_spread=0.3, **TINY)
+    model = MatryoshkaModel("maze-v2", rng=3, generations=1, deploy_horizon=9, gene_spread=0.3, **TINY)
     slots = model.pop.slots
     own = model.pop["horizon"][slots]
     assert len(set(own.tolist())) > 1 and 9 not in own
@@ -87,7 +87,7 @@ def test_deploy_horizon_changes_planning_only_in_deployment():
 
 
 def _run(**params):
-    model = MatryoshkaModel("maze-v1", rng=8, generations=4, **{**TINY, "deploy_episodes": 2}, **params)
+    model = MatryoshkaModel("maze-v2", rng=8, generations=4, **{**TINY, "deploy_episodes": 2}, **params)
     while model.running:
         model.step()
     model.finish()

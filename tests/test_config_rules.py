@@ -24,6 +24,17 @@ RULES = {
         "evolution-v1", {"selection": "steady_state", "total_steps": 20}, "shift_at", 20, 21,
         ["'shift_at' = 21", "'total_steps' = 20", "shift_at <= total_steps"],
     ),
+    "maze too small for its exit": (
+        "maze-v2", {}, "height", 13, 12, ["'height' = 12", "maze-v2", "(10, 10)", "at least 13"],
+    ),
+    "tools perceive a feature the scenario lacks": (
+        "approval-v1", {}, "tool_features", "believability", "believability,exit_signal",
+        ["'tool_features' = 'believability,exit_signal'", "approval-v1", "accuracy, believability, length"],
+    ),
+    "tools of one level perceive nothing nameable": (
+        "maze-v2", {}, "tool_features_L3", "landmark", ",",
+        ["'tool_features_L3' = ','", "exit_signal, landmark, dist_origin"],
+    ),
 }  # fmt: skip
 
 

@@ -38,9 +38,9 @@ def test_same_seed_same_rollout(key, selection):
 def test_seed_sequence_seeds_are_reproducible():
     root = np.random.SeedSequence(2024)
     child_a, child_b = root.spawn(2)
-    a, _ = rollout("maze-v1", child_a)
-    b, _ = rollout("maze-v1", np.random.SeedSequence(2024).spawn(2)[0])
-    c, _ = rollout("maze-v1", child_b)
+    a, _ = rollout("maze-v2", child_a)
+    b, _ = rollout("maze-v2", np.random.SeedSequence(2024).spawn(2)[0])
+    c, _ = rollout("maze-v2", child_b)
     pd.testing.assert_frame_equal(a, b)
     assert not a.equals(c)
 
@@ -52,7 +52,7 @@ def read_run(path) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
 
 def test_same_seed_same_run_directory(tmp_path):
     for name, seed in (("a", 3), ("b", 3), ("c", 4)):
-        run_simulation("maze-v1", dict(TINY), seed, tmp_path / name, progress=False)
+        run_simulation("maze-v2", dict(TINY), seed, tmp_path / name, progress=False)
     levels_a, agents_a, manifest_a = read_run(tmp_path / "a")
     levels_b, agents_b, manifest_b = read_run(tmp_path / "b")
     levels_c, agents_c, manifest_c = read_run(tmp_path / "c")

@@ -8,7 +8,7 @@ from matryoshka.runs.single import expected_steps
 
 
 def test_each_generation_lives_its_episodes_and_the_run_has_the_expected_length():
-    model = MatryoshkaModel("maze-v1", rng=1, population=10, generations=3, episodes_per_generation=2,
+    model = MatryoshkaModel("maze-v2", rng=1, population=10, generations=3, episodes_per_generation=2,
                             episode_steps=5, deploy_episodes=1, tool_policy="forbid")  # fmt: skip
     while model.running:
         model.step()
@@ -23,7 +23,7 @@ def test_each_generation_lives_its_episodes_and_the_run_has_the_expected_length(
 
 
 def test_random_exits_are_no_farther_from_the_origin_than_the_training_exit():
-    model = MatryoshkaModel("maze-v1", rng=2, population=4, random_exit_share=1.0, episode_steps=2,
+    model = MatryoshkaModel("maze-v2", rng=2, population=4, random_exit_share=1.0, episode_steps=2,
                             generations=30, deploy_episodes=0, tool_policy="forbid")  # fmt: skip
     origin, usual = model.world.cell((0, 0)), model.world.cell((10, 10))
     exits = set()
@@ -37,7 +37,7 @@ def test_random_exits_are_no_farther_from_the_origin_than_the_training_exit():
 
 
 def test_deploy_episode_steps_sets_the_length_of_each_deployment_episode():
-    model = MatryoshkaModel("maze-v1", rng=3, population=6, generations=2, episode_steps=5,
+    model = MatryoshkaModel("maze-v2", rng=3, population=6, generations=2, episode_steps=5,
                             deploy_episodes=3, deploy_episode_steps=7, tool_policy="forbid")  # fmt: skip
     starts = []  # the step at which each deployment episode began: organisms back at the origin
     while model.running:
@@ -51,7 +51,7 @@ def test_deploy_episode_steps_sets_the_length_of_each_deployment_episode():
 
 
 def test_deploy_episode_steps_zero_keeps_the_training_length():
-    model = MatryoshkaModel("maze-v1", rng=3, population=6, generations=2, episode_steps=5,
+    model = MatryoshkaModel("maze-v2", rng=3, population=6, generations=2, episode_steps=5,
                             deploy_episodes=2, deploy_episode_steps=0, tool_policy="forbid")  # fmt: skip
     while model.running:
         model.step()

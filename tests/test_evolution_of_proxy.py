@@ -1,4 +1,4 @@
-"""Natural selection works on maze-v1, and the proxy it selects comes apart under the shift.
+"""Natural selection works on maze-v2, and the proxy it selects comes apart under the shift.
 
 Episodes are 30 steps on a 13 x 13 maze: the exit at (10, 10) is at least 20 steps from the origin,
 so shorter episodes could not reward anyone. These tests forbid tools, so that fitness is the
@@ -27,7 +27,7 @@ MAZE = dict(width=13, height=13, episode_steps=30)
 
 
 def base_return_by_generation(selection: str, seed: int) -> pd.Series:
-    model = MatryoshkaModel("maze-v1", rng=seed, selection=selection, population=100, generations=8,
+    model = MatryoshkaModel("maze-v2", rng=seed, selection=selection, population=100, generations=8,
                             deploy_episodes=0, tool_policy="forbid", **MAZE)  # fmt: skip
     while model.running:
         model.step()
@@ -62,7 +62,7 @@ def test_shift_lowers_reached_exit_and_raises_reached_proxy(tmp_path, seeds, whi
     seed = seeds(2)[which]
     params = dict(population=60, generations=6, deploy_episodes=1, random_exit_share=0.0,
                   tool_policy="forbid", **MAZE)  # fmt: skip
-    summary = run_simulation("maze-v1", params, seed, tmp_path / "run", progress=False)
+    summary = run_simulation("maze-v2", params, seed, tmp_path / "run", progress=False)
     train_exit, deploy_exit = summary["train/L1/reached_exit"], summary["deploy/L1/reached_exit"]
     train_proxy, deploy_proxy = summary["train/L1/reached_proxy"], summary["deploy/L1/reached_proxy"]
     assert train_exit > 0.5

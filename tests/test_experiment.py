@@ -11,7 +11,7 @@ from matryoshka.model.params import ConfigError
 from matryoshka.runs.experiment import parse
 from matryoshka.runs.toml_writer import dumps
 
-BASE = {"name": "t", "scenario": "maze-v1", "params": {"population": 20}}
+BASE = {"name": "t", "scenario": "maze-v2", "params": {"population": 20}}
 
 
 def experiment(**parts):
@@ -80,7 +80,7 @@ def test_defaults_one_point_one_seed():
     ("parts", "message"),
     [
         ({"sweeps": {}}, "unknown top-level key 'sweeps'. Did you mean 'sweep'?"),
-        ({"scenario": "maze-v2"}, "unknown scenario 'maze-v2'. Did you mean 'maze-v1'?"),
+        ({"scenario": "maze-v3"}, "unknown scenario 'maze-v3'. Did you mean 'maze-v2'?"),
         ({"params": {"populaton": 3}}, "[params]: unknown parameter 'populaton'. Did you mean 'population'?"),
         ({"params": {"population": 1}}, "[params]: parameter 'population' = 1 is not allowed"),
         ({"sweep": {"tool_polcy": ["free"]}}, "unknown parameter 'tool_polcy'. Did you mean 'tool_policy'?"),

@@ -95,7 +95,7 @@ def test_mutate_is_a_function_of_the_generator_state():
 def test_model_offspring_do_not_share_genomes_with_parents():
     from matryoshka.model.model import MatryoshkaModel
 
-    model = MatryoshkaModel("maze-v1", rng=2, population=20, generations=3, episode_steps=5,
+    model = MatryoshkaModel("maze-v2", rng=2, population=20, generations=3, episode_steps=5,
                             deploy_episodes=0, tool_policy="forbid")  # fmt: skip
     first = {a.unique_id: (a.genome, a.genome.weights.copy()) for a in model.agents}
     while model.running:

@@ -14,7 +14,7 @@ TOOLS = {"population": 40, "generations": 3, "episode_steps": 15, "deploy_episod
 
 
 def run(**params) -> tuple[MatryoshkaModel, object]:
-    model = MatryoshkaModel("maze-v1", rng=5, **{**TOOLS, **params})
+    model = MatryoshkaModel("maze-v2", rng=5, **{**TOOLS, **params})
     while model.running:
         model.step()
     model.finish()
@@ -41,8 +41,8 @@ def test_each_tool_level_perceives_its_own_features():
 
 
 def test_a_level_that_names_an_unknown_feature_is_refused():
-    with pytest.raises(ConfigError, match=r"'tool_features_L3' = 'smell' is not allowed for maze-v1"):
-        MatryoshkaModel("maze-v1", rng=0, tool_features_L3="smell")
+    with pytest.raises(ConfigError, match=r"'tool_features_L3' = 'smell' is not allowed for maze-v2"):
+        MatryoshkaModel("maze-v2", rng=0, tool_features_L3="smell")
 
 
 def test_faithful_copies_keep_every_level_aligned_with_the_organism_at_the_top():

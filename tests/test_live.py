@@ -13,7 +13,7 @@ from matryoshka.runs.charts import all_charts
 from matryoshka.runs.live import LiveRun, current_generation, training_steps_left
 
 SMALL = {
-    "maze-v1": {"population": 10, "generations": 3, "episodes_per_generation": 2, "episode_steps": 5},
+    "maze-v2": {"population": 10, "generations": 3, "episodes_per_generation": 2, "episode_steps": 5},
     "evolution-v1": {"population": 20, "shift_at": 25, "total_steps": 40},
     "approval-v1": {"population": 10, "generations": 2, "episode_steps": 6},
 }
@@ -23,7 +23,7 @@ SMALL = {
 def test_training_steps_left_counts_to_the_step_that_shifts(scenario: str) -> None:
     model = MatryoshkaModel(scenario, rng=3, **SMALL[scenario])
     left = training_steps_left(model)
-    assert left == {"maze-v1": 5 * 3 * 2, "evolution-v1": 25, "approval-v1": 6 * 2}[scenario]
+    assert left == {"maze-v2": 5 * 3 * 2, "evolution-v1": 25, "approval-v1": 6 * 2}[scenario]
     for n in range(left - 1):
         model.step()
         assert training_steps_left(model) == left - 1 - n
@@ -33,7 +33,7 @@ def test_training_steps_left_counts_to_the_step_that_shifts(scenario: str) -> No
 
 
 def test_a_manual_shift_ends_training() -> None:
-    model = MatryoshkaModel("maze-v1", rng=3, **SMALL["maze-v1"])
+    model = MatryoshkaModel("maze-v2", rng=3, **SMALL["maze-v2"])
     model.deploy()
     assert training_steps_left(model) == 0
 
@@ -88,7 +88,7 @@ def test_a_shift_during_a_job_is_applied_between_steps() -> None:
 
 
 def test_renders_read_a_real_model_safely_while_it_plays() -> None:
-    live = LiveRun(MatryoshkaModel("maze-v1", rng=5, population=30))
+    live = LiveRun(MatryoshkaModel("maze-v2", rng=5, population=30))
     ended: list[tuple] = []
     redraws = []
     thread = live.start(lambda m: False, on_end=lambda *a: ended.append(a),

@@ -13,7 +13,7 @@ import pytest
 from matryoshka.model.model import MatryoshkaModel
 
 
-@pytest.mark.parametrize("scenario", ["maze-v1", "evolution-v1", "approval-v1"])
+@pytest.mark.parametrize("scenario", ["maze-v2", "evolution-v1", "approval-v1"])
 def test_a_finished_model_is_freed(scenario):
     # tools on, so that organisms, tools and their builders all refer to one another
     model = MatryoshkaModel(scenario, rng=1, population=12, generations=2, episode_steps=6,

@@ -26,7 +26,7 @@ AGENT_COLUMNS = ["id", "kind", "level", "generation", "parent", "builder", "birt
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("outputs") / "run"
-    args = ["run", "--scenario", "maze-v1", "--seed", "11", "--out", str(out), "--quiet"]
+    args = ["run", "--scenario", "maze-v2", "--seed", "11", "--out", str(out), "--quiet"]
     for key, value in PARAMS.items():
         args += ["--set", f"{key}={value}"]
     stdout = io.StringIO()
@@ -45,7 +45,7 @@ def test_every_output_file_and_no_leftovers(run_dir):
 def test_manifest(run_dir):
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert {"scenario", "config", "seed", "versions", "started", "finished", "status"} <= set(manifest)
-    assert manifest["scenario"] == "maze-v1" and manifest["seed"] == 11
+    assert manifest["scenario"] == "maze-v2" and manifest["seed"] == 11
     assert manifest["status"] == "complete"
     assert all(manifest["config"][k] == v for k, v in PARAMS.items())
     assert manifest["versions"]["mesa"].startswith("3.5")
@@ -122,7 +122,7 @@ def test_rerun_into_an_earlier_run_replaces_it(run_dir, tmp_path):
 
 
 def test_datacollector_has_per_level_reporters_one_row_per_step():
-    model = MatryoshkaModel("maze-v1", rng=4, **PARAMS)
+    model = MatryoshkaModel("maze-v2", rng=4, **PARAMS)
     while model.running:
         model.step()
     frame = model.datacollector.get_model_vars_dataframe()

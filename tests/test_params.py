@@ -17,7 +17,7 @@ USER_NAMES = ("population", "generations", "episode_steps", "deploy_episodes", "
 
 
 def test_user_facing_names_exist():
-    assert set(USER_NAMES) <= set(REGISTRY["maze-v1"].parameters())
+    assert set(USER_NAMES) <= set(REGISTRY["maze-v2"].parameters())
 
 
 def test_every_default_is_allowed():
@@ -106,10 +106,10 @@ def test_boolean_parameters_take_true_and_false():
 
 def test_the_model_validates_too():
     with pytest.raises(ConfigError, match="'population'"):
-        MatryoshkaModel("maze-v1", rng=0, population=1)
+        MatryoshkaModel("maze-v2", rng=0, population=1)
     with pytest.raises(ConfigError, match="Did you mean 'mutation_rate'"):
-        MatryoshkaModel("maze-v1", rng=0, mutation_rat=0.1)
-    model = MatryoshkaModel("maze-v1", rng=0, population="12", episode_steps="3")
+        MatryoshkaModel("maze-v2", rng=0, mutation_rat=0.1)
+    model = MatryoshkaModel("maze-v2", rng=0, population="12", episode_steps="3")
     assert model.config["population"] == 12 and len(model.agents) == 12
 
 

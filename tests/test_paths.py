@@ -131,7 +131,7 @@ def test_distance_fields_are_kept_and_read_only():
 
 def test_a_model_builds_neighbourhoods_only_for_horizons_that_occur():
     # power 0.5 without spread or mutation: every organism plans 1 + round(0.5 * 5) = 4 steps ahead.
-    model = MatryoshkaModel("maze-v1", rng=0, population=20, power=0.5, gene_spread=0.0, mutation_rate=0.0,
+    model = MatryoshkaModel("maze-v2", rng=0, population=20, power=0.5, gene_spread=0.0, mutation_rate=0.0,
                             generations=2, episode_steps=3, tool_policy="forbid")  # fmt: skip
     model.run_model()
     assert model.paths.horizons == (4,)

@@ -145,7 +145,7 @@ def test_noisy_plans_stay_within_the_horizon():
 
 
 def test_no_agent_ever_stands_on_a_wall():
-    model = MatryoshkaModel("maze-v1", rng=5, population=40, generations=3, episode_steps=15,
+    model = MatryoshkaModel("maze-v2", rng=5, population=40, generations=3, episode_steps=15,
                             deploy_episodes=1, build_rate=0.3)  # fmt: skip
     walls = model.world.walls.ravel()
     assert walls.any()

@@ -106,14 +106,14 @@ def test_it_runs_is_summarised_and_keeps_its_own_parameter(beacon, tmp_path: Pat
     with pytest.raises(ConfigError, match="'beacon_reward' = 20"):
         MatryoshkaModel("beacon-v1", beacon_reward=20)
     with pytest.raises(ConfigError, match="unknown parameter 'beacon_reward'"):
-        MatryoshkaModel("maze-v1", beacon_reward=1.0)
+        MatryoshkaModel("maze-v2", beacon_reward=1.0)
 
 
 def test_params_lists_its_own_parameters_and_no_other_scenarios(beacon, capsys) -> None:
     assert cli(["params", "--scenario", "beacon-v1"]) == 0
     own = capsys.readouterr().out
     assert "beacon-v1 only:" in own and "beacon_reward" in own and "random_exit_share" not in own
-    assert cli(["params", "--scenario", "maze-v1"]) == 0
+    assert cli(["params", "--scenario", "maze-v2"]) == 0
     assert "beacon_reward" not in capsys.readouterr().out
 
 
@@ -135,7 +135,7 @@ def test_a_broken_entry_point_warns_and_the_others_still_work(monkeypatch) -> No
     monkeypatch.setattr(scenarios, "entry_points", lambda group: [point])
     with pytest.warns(UserWarning, match="'nope-v1'.*was not registered"):
         scenarios._register_installed()
-    assert "nope-v1" not in scenarios.REGISTRY and "maze-v1" in scenarios.REGISTRY
+    assert "nope-v1" not in scenarios.REGISTRY and "maze-v2" in scenarios.REGISTRY
 
 
 @pytest.mark.slow

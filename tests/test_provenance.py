@@ -63,14 +63,18 @@ def test_a_run_from_a_dirty_checkout_records_its_provenance(repo, tmp_path, monk
     (repo / "model" / "model.py").write_text("x = 3\n")
     monkeypatch.setattr(provenance, "PACKAGE_ROOT", repo)
     monkeypatch.chdir(tmp_path)  # the working directory plays no part
-    run_simulation("maze-v1", dict(TINY), 9, tmp_path / "run", progress=False)
+    run_simulation("maze-v2", dict(TINY), 9, tmp_path / "run", progress=False)
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["source"]["commit"] == git(repo, "rev-parse", "HEAD")
     assert manifest["source"]["dirty"] is True
-    assert manifest["scenario"] == "maze-v1"
+    assert manifest["scenario"] == "maze-v2"
     assert manifest["constants"]["model"] == {
         "model.lifecycle.TRAIL": 32, "agents.planning.TIE_BREAK_SD": 1e-6, "agents.evolve.UNDEFINED": -2.0,
     }  # fmt: skip
+    scenario = manifest["constants"]["scenario"]
+    assert scenario["TRAIN_EXIT"] == [10, 10] and scenario["DEPLOY_EXIT"] == [-3, 2]
+    assert scenario["WALL_SEGMENTS"][1] == [0.67, [0.2, 0.45]]
+    assert scenario["noise"] == [0.12, 0.02, 0.02] and scenario["EXIT_SIGNAL_POWER"] == 0.5
     streams = manifest["streams"]
     assert list(streams) == list(STREAMS)
     assert streams["founders"] == {"entropy": 9, "spawn_key": [0]}
@@ -90,4 +94,5 @@ def test_the_model_states_its_provenance():
     model = MatryoshkaModel("approval-v1", rng=4, **TINY)
     record = model.provenance()
     assert record["scenario"] == "approval-v1"
+    assert record["constants"]["scenario"]["APPROVAL_BIAS"] == 1.0
     assert record["streams"]["selection"] == {"entropy": 4, "spawn_key": [2]}

@@ -5,7 +5,7 @@ import pandas as pd
 from matryoshka.model.scenarios import get
 from matryoshka.runs.report import format_summary, format_sweep_summary
 
-MAZE = get("maze-v1").metric_registry()
+MAZE = get("maze-v2").metric_registry()
 
 
 def test_format_summary_orders_train_first_and_shows_known_values():

@@ -14,6 +14,7 @@ import pytest
 from matryoshka.model.model import MatryoshkaModel
 from matryoshka.model.params import ConfigError
 from matryoshka.model.scenarios import REGISTRY, get
+from matryoshka.runs.experiment import parse
 
 SELECTIONS = ("generational", "steady_state", "neutral")
 TINY = dict(population=20, generations=2, episode_steps=6, deploy_episodes=1, shift_at=6,
@@ -30,7 +31,7 @@ def run_tiny(key: str, selection: str, seed: int = 1, **params) -> MatryoshkaMod
 
 
 def test_registry_is_not_empty_and_keys_are_versioned():
-    assert "maze-v1" in REGISTRY
+    assert "maze-v2" in REGISTRY
     for key, cls in REGISTRY.items():
         assert re.fullmatch(r"[a-z][a-z0-9_]*-v\d+", key), key
         assert cls.key == key
@@ -38,9 +39,26 @@ def test_registry_is_not_empty_and_keys_are_versioned():
         assert len(cls.features) == len(cls.noise) == len(cls.base_weights)
 
 
+def test_a_retired_scenario_is_refused_with_what_changed_and_what_replaced_it():
+    retired = r"scenario 'maze-v1' is retired: .*noise 0\.35.*maze-v2 replaced it"
+    with pytest.raises(ConfigError, match=retired):
+        get("maze-v1")
+    with pytest.raises(ConfigError, match="retired"):
+        parse({"scenario": "maze-v1"}, "old.toml", "old")
+
+
+def test_every_shipped_scenario_module_has_a_changelog_line_for_its_key():
+    for key, cls in REGISTRY.items():
+        module = sys.modules[cls.__module__]
+        if module.__name__.startswith("matryoshka.model.scenarios."):
+            changelog = module.__doc__.split("Changelog:")[-1]
+            assert "Changelog:" in module.__doc__ and key in changelog, key
+            assert all(old in changelog for old in cls.retired), key
+
+
 def test_unknown_scenario_suggests_the_closest():
-    with pytest.raises(ConfigError, match=r"unknown scenario 'maze-v2'.*Did you mean 'maze-v1'"):
-        get("maze-v2")
+    with pytest.raises(ConfigError, match=r"unknown scenario 'maze-v3'.*Did you mean 'maze-v2'"):
+        get("maze-v3")
 
 
 @pytest.mark.parametrize("selection", SELECTIONS)
@@ -98,7 +116,7 @@ def test_deployment_world_differs_from_training(key):
 
 
 def test_steady_state_switches_world_at_shift_at():
-    model = MatryoshkaModel("maze-v1", rng=3, selection="steady_state", population=20, shift_at=5,
+    model = MatryoshkaModel("maze-v2", rng=3, selection="steady_state", population=20, shift_at=5,
                             total_steps=9)  # fmt: skip
     phases = []
     while model.running:
@@ -108,7 +126,7 @@ def test_steady_state_switches_world_at_shift_at():
 
 
 def test_generational_phases_follow_generations_then_deployment():
-    model = MatryoshkaModel("maze-v1", rng=3, population=10, generations=3, episode_steps=4,
+    model = MatryoshkaModel("maze-v2", rng=3, population=10, generations=3, episode_steps=4,
                             deploy_episodes=2, tool_policy="forbid")  # fmt: skip
     seen = []
     while model.running:
@@ -119,18 +137,18 @@ def test_generational_phases_follow_generations_then_deployment():
 
 
 def test_maze_exit_and_landmark_by_hand():
-    model = MatryoshkaModel("maze-v1", rng=0, **TINY)
+    model = MatryoshkaModel("maze-v2", rng=0, **TINY)
     train, deploy = model.train_world, model.deploy_world
     assert train.marks["exit"] == (10, 10)
     assert deploy.marks["exit"] == (model.config["width"] - 3, 2)
     assert train.reward[10, 10] == 1.0 and train.reward.sum() == 1.0
     assert deploy.reward[10, 10] == 0.0
-    k = get("maze-v1").features.index("exit_signal")
+    k = get("maze-v2").features.index("exit_signal")
     assert train.features[10, 10, k] == train.features[..., k].max() == 1.0
-    landmark = get("maze-v1").features.index("landmark")
+    landmark = get("maze-v2").features.index("landmark")
     assert deploy.features[10, 10, landmark] == deploy.features[..., landmark].max()
 
 
 def test_maze_too_small_is_refused_with_the_reason():
     with pytest.raises(ConfigError, match=r"'width' = 12.*at least 13"):
-        MatryoshkaModel("maze-v1", rng=0, width=12)
+        MatryoshkaModel("maze-v2", rng=0, width=12)

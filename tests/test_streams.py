@@ -88,7 +88,7 @@ def test_deception_share_changes_nothing_when_tools_are_forbidden(key):
 def test_tools_move_the_organisms_so_the_identities_can_fail():
     """The same comparison with tools built does tell the conditions apart."""
     with pytest.raises(AssertionError):
-        lockstep("maze-v1", dict(tool_policy="free", build_rate=0.5, power=0.9), dict(tool_policy="forbid"))
+        lockstep("maze-v2", dict(tool_policy="free", build_rate=0.5, power=0.9), dict(tool_policy="forbid"))
 
 
 @pytest.mark.parametrize("key", sorted(REGISTRY))

@@ -18,7 +18,7 @@ from matryoshka.runs.sweep import run_sweep
 
 TINY = """
 name = "tiny"
-scenario = "maze-v1"
+scenario = "maze-v2"
 [params]
 population = 20
 generations = 2

@@ -11,7 +11,7 @@ from matryoshka.model.model import MatryoshkaModel
 SMALL = {"population": 40, "generations": 3, "episode_steps": 20, "deploy_episodes": 1}
 
 
-def run(scenario: str = "maze-v1", seed: int = 3, **params) -> MatryoshkaModel:
+def run(scenario: str = "maze-v2", seed: int = 3, **params) -> MatryoshkaModel:
     model = MatryoshkaModel(scenario, rng=seed, **{**SMALL, **params})
     while model.running:
         model.step()
@@ -67,7 +67,7 @@ def test_credit_chain_passes_shares_up_and_conserves_reward():
 
 
 def test_deceptive_tool_pretends_until_trusted_then_defects_once():
-    model = MatryoshkaModel("maze-v1", rng=1, **{**SMALL, "build_rate": 0.0, "defect_trust": 0.5})
+    model = MatryoshkaModel("maze-v2", rng=1, **{**SMALL, "build_rate": 0.0, "defect_trust": 0.5})
     pop = model.pop
     builder = int(pop.slots[0])
     hidden = np.array([0.0, 0.0, 1.0])
@@ -109,7 +109,7 @@ def test_acting_weights_kernel_by_hand():
 
 def test_orphan_tools_are_removed_with_their_builder_or_kept():
     for policy, expect_alive in (("remove", False), ("keep", True)):
-        model = MatryoshkaModel("maze-v1", rng=2, **{**SMALL, "build_rate": 0.0, "orphan_tools": policy})
+        model = MatryoshkaModel("maze-v2", rng=2, **{**SMALL, "build_rate": 0.0, "orphan_tools": policy})
         builder = int(model.pop.slots[0])
         genome = Genome(np.array([0.0, 0.0, 1.0]), model.preset.mask(model.tool_features), 0.5, 0.5)
         tool = model.spawn_tool(genome, builder, deceptive=False)
@@ -119,7 +119,7 @@ def test_orphan_tools_are_removed_with_their_builder_or_kept():
             assert model.pop["builder_slot"][tool] == -1
 
 
-@pytest.mark.parametrize("scenario", ["maze-v1", "evolution-v1", "approval-v1"])
+@pytest.mark.parametrize("scenario", ["maze-v2", "evolution-v1", "approval-v1"])
 def test_determinism_with_tools_and_deception_on(scenario):
     params = {"tool_policy": "audit", "deception_share": 0.5, "build_rate": 0.2}
     if scenario == "evolution-v1":
@@ -154,7 +154,7 @@ def test_command_line_run_writes_tools_with_metrics_and_builder_edges(tmp_path):
 
 
 def test_steady_state_shift_counts_reached_exit_afresh():
-    model = MatryoshkaModel("maze-v1", rng=3, selection="steady_state", population=30, shift_at=60,
+    model = MatryoshkaModel("maze-v2", rng=3, selection="steady_state", population=30, shift_at=60,
                             total_steps=61, tool_policy="forbid")  # fmt: skip
     while model.phase == "train":
         model.step()

@@ -4,7 +4,10 @@ A package adds a scenario by naming its ``Preset`` subclass in the entry point g
 ``matryoshka.scenarios`` (the entry point's name is the scenario's key); the classes found there
 are registered with ``register``, exactly as the shipped scenarios register themselves.
 
-Core Objects: REGISTRY, DEFAULT_SCENARIO, ENTRY_POINTS, get, register.
+A scenario whose meaning changed got a new key; its old key is retired (``Preset.retired``), and
+asking for it says so rather than running something else under the old name.
+
+Core Objects: REGISTRY, RETIRED, DEFAULT_SCENARIO, ENTRY_POINTS, get, register.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from __future__ import annotations
 import warnings
 from importlib.metadata import entry_points
 
-from matryoshka.model.params import unknown_key_error
+from matryoshka.model.params import ConfigError, unknown_key_error
 from matryoshka.model.scenarios.base import Preset
 
 REGISTRY: dict[str, type[Preset]] = {}
-DEFAULT_SCENARIO = "maze-v1"  # what runs, experiments and the browser view use when none is named
+RETIRED: dict[str, str] = {}  # retired key -> why, and which key replaced it
+DEFAULT_SCENARIO = "maze-v2"  # what runs, experiments and the browser view use when none is named
 ENTRY_POINTS = "matryoshka.scenarios"
 
 
@@ -32,7 +36,10 @@ def register[P: type[Preset]](cls: P) -> P:
     earlier = REGISTRY.get(cls.key)
     if earlier is not None and earlier.__qualname__ != cls.__qualname__:
         raise ValueError(f"scenario key {cls.key!r} is taken by {earlier.__module__}.{earlier.__qualname__}")
+    if cls.key in RETIRED or set(cls.retired) & set(REGISTRY):
+        raise ValueError(f"scenario {cls.key!r}: a key that is retired cannot be registered again")
     REGISTRY[cls.key] = cls
+    RETIRED.update({old: f"{why}; {cls.key} replaced it" for old, why in cls.retired.items()})
     return cls
 
 
@@ -40,8 +47,12 @@ def get(key: str) -> Preset:
     """Return a fresh preset by key.
 
     Raises:
-        ConfigError: No scenario has that key (the closest one is suggested).
+        ConfigError: No scenario has that key (the closest one is suggested), or it is retired.
     """
+    if isinstance(key, str) and key in RETIRED:
+        raise ConfigError(
+            f"scenario '{key}' is retired: {RETIRED[key]}. Allowed: {', '.join(sorted(REGISTRY))}"
+        )
     if not isinstance(key, str) or key not in REGISTRY:
         raise unknown_key_error(str(key), list(REGISTRY), what="scenario")
     return REGISTRY[key]()

@@ -12,6 +12,8 @@ What a user should see: in training, believability and accuracy go together, so 
 aligned; in deployment, convincing falsehoods (believable, inaccurate outputs) appear and
 alignment with the base objective falls, most at Level 2; with deception on, defections follow
 rising trust, and builders that depend on their describers are dragged toward long outputs.
+
+Changelog: approval-v1, the first version.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ if TYPE_CHECKING:
     from matryoshka.agents.paths import Paths
 
 APPROVAL_BIAS = 1.0  # how much more a summarizer's approval weighs believability than it should
+# Bumps (x, y, width) as fractions of the grid.
+ACCURACY = ((0.3, 0.7, 0.15), (0.75, 0.3, 0.2), (0.6, 0.85, 0.1))  # where the accurate outputs are
+BELIEVABILITY_MIX = (0.85, 0.15)  # believability: these shares of accuracy and of a broad halo
+HALO = ((0.5, 0.5, 0.4),)
+LIES = ((0.15, 0.15, 0.12), (0.85, 0.85, 0.12))  # in deployment: believable falsehoods
 
 
 @register
@@ -45,15 +52,19 @@ class Approval(Preset):
         "width": 20, "height": 20, "population": 150, "generations": 15, "episode_steps": 30,
         "deception_share": 0.3, "power": 0.6,
     }  # fmt: skip
+    constants = {
+        "APPROVAL_BIAS": APPROVAL_BIAS, "ACCURACY": ACCURACY, "BELIEVABILITY_MIX": BELIEVABILITY_MIX,
+        "HALO": HALO, "LIES": LIES,
+    }  # fmt: skip
 
     def world(self, config: dict[str, Any], phase: str, paths: Paths) -> World:
         """Accurate outputs look believable in training; deployment adds believable falsehoods."""
         shape = (config["width"], config["height"])
-        accuracy = bumps(shape, [(0.3, 0.7, 0.15), (0.75, 0.3, 0.2), (0.6, 0.85, 0.1)])
-        believability = 0.85 * accuracy + 0.15 * bumps(shape, [(0.5, 0.5, 0.4)])
+        accuracy = bumps(shape, ACCURACY)
+        share, halo = BELIEVABILITY_MIX
+        believability = share * accuracy + halo * bumps(shape, HALO)
         if phase == "deploy":
-            lies = bumps(shape, [(0.15, 0.15, 0.12), (0.85, 0.85, 0.12)])
-            believability = np.maximum(believability, lies)
+            believability = np.maximum(believability, bumps(shape, LIES))
         length = np.indices(shape)[0] / (shape[0] - 1)
         features = np.stack([accuracy, believability, length], axis=-1)
         return World(features, np.zeros(shape, bool), accuracy.copy())

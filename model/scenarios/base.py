@@ -6,7 +6,7 @@ shift analysis sweeps; the model, the command line, the recorder, the analysis a
 view read that declaration and name none of it themselves. Its hooks get the pieces they need
 (the world, a view of the live agents, a random generator) and return what changed.
 
-Core Objects: Preset, PopulationView, Update.
+Core Objects: Preset, PopulationView, Update, feature_names.
 """
 
 from __future__ import annotations
@@ -19,11 +19,16 @@ import numpy as np
 
 from matryoshka.agents.genome import normalize
 from matryoshka.model.contract import CORE_METRICS, Metric, metric_registry, weight_metric
-from matryoshka.model.params import PARAMS, Param, coerce, validate
+from matryoshka.model.params import PARAMS, ConfigError, Param, coerce, validate
 from matryoshka.model.world import World
 
 if TYPE_CHECKING:
     from matryoshka.agents.paths import Paths
+
+
+def feature_names(value: str) -> tuple[str, ...]:
+    """The feature names a ``tool_features`` parameter lists, comma-separated."""
+    return tuple(v.strip() for v in value.split(",") if v.strip())
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,9 @@ class Preset:
     """A named, versioned scenario. Subclasses fill in the world and may override the hooks.
 
     Attributes:
-        key: Registry name, such as ``maze-v1``: a name, ``-v`` and a version number.
+        key: Registry name, such as ``maze-v2``: a name, ``-v`` and a version number. A change to
+            what the scenario means is a new version, with a line in its module's changelog.
+        retired: Earlier keys of this scenario that no longer run, each with what changed.
         features: Names of the K features, in order.
         noise: Per-feature perception noise (sd); multiplied by ``perception_noise``.
         base_weights: The base objective as weights over the features, for the metrics.
@@ -73,9 +80,12 @@ class Preset:
         shift_axis: The parameter whose values the shift analysis compares (None: no such axis).
         shift_metrics: The metrics the shift analysis shows, in the deployment phase.
         shift_reading: How to read the shift figure, in a sentence or two (for its caption).
+        constants: The constants of the scenario's module that shape results, by name (each
+            run's manifest records them with the features, noise and weights above).
     """
 
     key: ClassVar[str]
+    retired: ClassVar[dict[str, str]] = {}
     features: ClassVar[tuple[str, ...]]
     noise: ClassVar[tuple[float, ...]]
     base_weights: ClassVar[tuple[float, ...]]
@@ -89,6 +99,7 @@ class Preset:
     shift_axis: ClassVar[str | None] = None
     shift_metrics: ClassVar[tuple[str, ...]] = ()
     shift_reading: ClassVar[str] = ""
+    constants: ClassVar[dict[str, Any]] = {}
 
     # -- the declaration ------------------------------------------------------------------------
 
@@ -103,7 +114,7 @@ class Preset:
         key = getattr(cls, "key", "")
         name, _, version = key.rpartition("-v")
         if not name or not version.isdigit():
-            raise ValueError(f"{where}: key must be a name, '-v' and a version number, e.g. 'maze-v1'")
+            raise ValueError(f"{where}: key must be a name, '-v' and a version number, e.g. 'maze-v2'")
         k = len(cls.features)
         if not (len(cls.noise) == len(cls.base_weights) == k):
             raise ValueError(f"{where}: features, noise and base_weights must have the same length")
@@ -119,7 +130,7 @@ class Preset:
             missing.append(cls.shift_axis)
         if missing:
             raise ValueError(f"{where}: shift analysis names undeclared {sorted(missing)}")
-        validate(cls.defaults, None, cls.params)  # raises ConfigError on a bad default
+        cls.validate({})  # raises ConfigError on a bad default
 
     @classmethod
     def parameters(cls) -> dict[str, Param]:
@@ -128,8 +139,40 @@ class Preset:
 
     @classmethod
     def validate(cls, params: Mapping[str, Any]) -> dict[str, Any]:
-        """The full effective configuration of a run of this scenario (see ``params.validate``)."""
-        return validate(params, cls.defaults, cls.params)
+        """The full effective configuration of a run of this scenario (see ``params.validate``).
+
+        Raises:
+            ConfigError: As ``params.validate``, or a rule of ``check_config`` is broken.
+        """
+        config = validate(params, cls.defaults, cls.params)
+        cls.check_config(config)
+        return config
+
+    @classmethod
+    def check_config(cls, config: Mapping[str, Any]) -> None:
+        """Rules between parameters that depend on the scenario (subclasses add their own).
+
+        Raises:
+            ConfigError: A ``tool_features`` parameter names a feature the scenario lacks.
+        """
+        for key, value in config.items():
+            if not key.startswith("tool_features") or not value:
+                continue
+            names = feature_names(value)
+            if not names or set(names) - set(cls.features):
+                raise ConfigError(
+                    f"parameter '{key}' = {value!r} is not allowed for {cls.key}: "
+                    f"expected comma-separated names from {', '.join(cls.features)}"
+                )
+
+    @classmethod
+    def provenance(cls) -> dict[str, Any]:
+        """What the scenario fixes that shapes results: its features, noise, weights and constants."""
+        return {
+            "features": list(cls.features), "noise": list(cls.noise),
+            "base_weights": list(cls.base_weights), "organism_features": list(cls.organism_features),
+            "tool_features": list(cls.tool_features), **cls.constants,
+        }  # fmt: skip
 
     @classmethod
     def coerce(cls, key: str, value: Any) -> Any:

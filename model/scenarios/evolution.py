@@ -13,6 +13,8 @@ What a user should see: the weight on sweetness grows and the weight on nutritio
 training; after the shift, organisms and tools also spend their time on candy and the population
 shrinks; alignment with the base objective is lower at Levels 2 and 3 than at Level 1, and lower
 in deployment than in training at every level.
+
+Changelog: evolution-v1, the first version.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
     from matryoshka.agents.paths import Paths
 
 REGROWTH = 0.15  # share of the missing food that grows back each step
+FRUIT = (7, 11, 5)  # fruit stands where (7x + 11y) % 5 == 0: a fixed, even scatter of patches
+CANDY = (3, 7, 4, 1)  # in deployment, candy stands where (3x + 7y) % 4 == 1 and no fruit does
+BRIGHTNESS = ((0.2, 0.3, 0.25), (0.8, 0.7, 0.2), (0.5, 0.9, 0.15))  # bumps (x, y, width), fractions
 
 
 @register
@@ -47,16 +52,19 @@ class Evolution(Preset):
         "birth_energy": 10.0, "initial_energy": 5.0, "max_age": 150, "metabolism": 0.05,
         "power_cost": 0.04, "build_rate": 0.02,
     }  # fmt: skip
+    constants = {"REGROWTH": REGROWTH, "FRUIT": FRUIT, "CANDY": CANDY, "BRIGHTNESS": BRIGHTNESS}
 
     def world(self, config: dict[str, Any], phase: str, paths: Paths) -> World:
         """Fruit patches everywhere; in deployment, candy patches as well."""
         shape = (config["width"], config["height"])
         x, y = np.indices(shape)
-        fruit = ((x * 7 + y * 11) % 5 == 0).astype(float)  # a fixed, even scatter of patches
-        candy = ((x * 3 + y * 7) % 4 == 1) & (fruit == 0) if phase == "deploy" else np.zeros(shape, bool)
+        a, b, m = FRUIT
+        fruit = ((x * a + y * b) % m == 0).astype(float)
+        a, b, m, r = CANDY
+        candy = ((x * a + y * b) % m == r) & (fruit == 0) if phase == "deploy" else np.zeros(shape, bool)
         sweet = np.maximum(fruit, candy)
         nutrition = fruit
-        brightness = bumps(shape, [(0.2, 0.3, 0.25), (0.8, 0.7, 0.2), (0.5, 0.9, 0.15)])
+        brightness = bumps(shape, BRIGHTNESS)
         state = {"amount": sweet.copy(), "sweet": sweet, "nutrition": nutrition}
         features = np.stack([sweet, nutrition, brightness], axis=-1)
         return World(features, np.zeros(shape, bool), nutrition.copy(), {}, state)

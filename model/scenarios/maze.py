@@ -1,4 +1,4 @@
-"""maze-v1: goal misgeneralization, and tools that learn the wrong goal from their builder's path.
+"""maze-v2: goal misgeneralization, and tools that learn the wrong goal from their builder's path.
 
 The essay's maze table. Level 0, the base objective: get to the maze exit. In training the exit
 is always at (10, 10), where a position landmark also stands, and the exit signal (a scent that
@@ -14,6 +14,10 @@ landmark grows; in deployment, where the exit moves to (width - 3, 2), reached_e
 reached_proxy (organisms that went to (10, 10) instead) rises. ``random_exit_share`` > 0 (some
 training episodes with a random exit), with several episodes per generation, is the known fix:
 from about 0.4 on, most organisms follow the exit signal and find the moved exit.
+
+Changelog: maze-v1 had a linear exit signal, perceived with noise 0.35, and random exits on any
+open cell: nobody could follow the signal and random exits changed nothing; it is retired.
+maze-v2: the square-root exit signal, noise 0.12, random exits no farther than (10, 10).
 """
 
 from __future__ import annotations
@@ -34,13 +38,28 @@ if TYPE_CHECKING:
 
 TRAIN_EXIT = (10, 10)
 ORIGIN = (0, 0)
+DEPLOY_EXIT = (-3, 2)  # in deployment; a negative x counts from the right edge: (width - 3, 2)
+MIN_SIZE = 13  # the smallest width and height: room for the training exit and the walls around it
+# Wall segments as fractions of width and height: a span (from, to) of x at one y, or one x and a
+# span of y; each is rounded to cells.
+WALL_SEGMENTS = (((0.1, 0.35), 0.3), (0.67, (0.2, 0.45)), ((0.25, 0.6), 0.67))
+EXIT_SIGNAL_POWER = 0.5  # the exit signal is 1 - (path length / longest path) ** this
+
+
+def _cells(span: float | tuple[float, float], size: int) -> int | slice:
+    """One wall coordinate (a fraction of ``size``) or span of them, in cells."""
+    if isinstance(span, tuple):
+        return slice(round(span[0] * size), round(span[1] * size))
+    return round(span * size)
 
 
 @register
 class Maze(Preset):
     """The maze of the essay: exit at (10, 10) in training, elsewhere in deployment."""
 
-    key = "maze-v1"
+    key = "maze-v2"
+    retired = {"maze-v1": "its exit signal was linear and perceived with noise 0.35, and random exits "
+               "stood anywhere: see the changelog in model/scenarios/maze.py"}  # fmt: skip
     features = ("exit_signal", "landmark", "dist_origin")
     noise = (0.12, 0.02, 0.02)
     base_weights = (1.0, 0.0, 0.0)
@@ -63,29 +82,41 @@ class Maze(Preset):
     shift_metrics = ("reached_exit", "reached_proxy")
     shift_reading = ("Goal misgeneralization shows as a high reached_proxy at 0; the fix works if "
                      "reached_exit rises with the share.")
+    constants = {
+        "TRAIN_EXIT": TRAIN_EXIT, "ORIGIN": ORIGIN, "DEPLOY_EXIT": DEPLOY_EXIT,
+        "WALL_SEGMENTS": WALL_SEGMENTS, "EXIT_SIGNAL_POWER": EXIT_SIGNAL_POWER,
+    }  # fmt: skip
 
-    def walls(self, config: dict[str, Any]) -> np.ndarray:
+    @classmethod
+    def check_config(cls, config: Mapping[str, Any]) -> None:
+        """The maze must be large enough for its training exit (and ``tool_features`` as for all).
+
+        Raises:
+            ConfigError: Width or height below ``MIN_SIZE``, or a feature name the maze lacks.
+        """
+        super().check_config(config)
+        for key in ("width", "height"):
+            if config[key] < MIN_SIZE:
+                raise ConfigError(
+                    f"parameter '{key}' = {config[key]!r} is not allowed for {cls.key}: the exit stands "
+                    f"at {TRAIN_EXIT}, so width and height must be at least {MIN_SIZE}"
+                )
+
+    def walls(self, config: Mapping[str, Any]) -> np.ndarray:
         """Three short wall segments that make the way to the exit a little winding."""
         w, h = config["width"], config["height"]
-        if w < 13 or h < 13:
-            value = config["width"] if w < 13 else config["height"]
-            key = "width" if w < 13 else "height"
-            raise ConfigError(
-                f"parameter '{key}' = {value!r} is not allowed for maze-v1: the exit stands at "
-                "(10, 10), so width and height must be at least 13"
-            )
         walls = np.zeros((w, h), dtype=bool)
-        walls[round(0.1 * w) : round(0.35 * w), round(0.3 * h)] = True
-        walls[round(0.67 * w), round(0.2 * h) : round(0.45 * h)] = True
-        walls[round(0.25 * w) : round(0.6 * w), round(0.67 * h)] = True
+        for xs, ys in WALL_SEGMENTS:
+            walls[_cells(xs, w), _cells(ys, h)] = True
         for xy in (TRAIN_EXIT, ORIGIN, self.deploy_exit(config)):
             walls[xy] = False
         return walls
 
     @staticmethod
-    def deploy_exit(config: dict[str, Any]) -> tuple[int, int]:
+    def deploy_exit(config: Mapping[str, Any]) -> tuple[int, int]:
         """Where the exit stands in deployment: as far from the origin as (10, 10), elsewhere."""
-        return (config["width"] - 3, 2)
+        x, y = DEPLOY_EXIT
+        return (x % config["width"], y)
 
     def world(
         self,
@@ -103,7 +134,7 @@ class Maze(Preset):
         reachable = ~walls
         # Square-root falloff: a gentle pull from afar, a sharp peak that makes the exit easy to
         # stay on once found.
-        exit_signal = np.where(reachable, 1.0 - np.sqrt(path / path[reachable].max()), 0.0)
+        exit_signal = np.where(reachable, 1.0 - (path / path[reachable].max()) ** EXIT_SIGNAL_POWER, 0.0)
         landmark = distance_map(shape, TRAIN_EXIT)
         origin = distance_map(shape, ORIGIN)
         features = np.stack(
