@@ -311,8 +311,18 @@ def InformationCard(session: Session) -> None:
 
 
 @solara.component
+def RunProgress(session: Session) -> None:
+    """A long run's progress (it redraws nothing else until it ends)."""
+    job, progress = session.job.value, session.progress.value
+    if job in ("generation", "training"):
+        done, total = progress or (0, None)
+        solara.ProgressLinear(100 * done / total if total else True, classes=["matryoshka-progress"])
+        solara.Text(f"running without redrawing: {done} steps" + (f" of {total}" if total else ""))
+
+
+@solara.component
 def Toolbar(session: Session) -> None:
-    """The run controls, the phase line, a long run's progress and a failed step's message."""
+    """The run controls, the phase line at the last redraw, a long run's progress, a failed step."""
     session.tick.get()
     job = session.job.value
 
@@ -331,12 +341,7 @@ def Toolbar(session: Session) -> None:
                       disabled=bool(job) or not more)  # fmt: skip
         solara.Button("Shift to deployment", color="warning", on_click=session.shift, disabled=not training)
     solara.Text(phase, classes=["matryoshka-phase"], style={"font-size": "1.1em"})
-    progress = session.progress.value
-    if job in ("generation", "training"):
-        done, total = progress or (0, None)
-        value = 100 * done / total if total else True
-        solara.ProgressLinear(value, classes=["matryoshka-progress"])
-        solara.Text(f"running without redrawing: {done} steps" + (f" of {total}" if total else ""))
+    RunProgress(session)
     if session.run_error.value:
         solara.Error(session.run_error.value, classes=["matryoshka-run-error"])
 

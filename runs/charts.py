@@ -107,7 +107,7 @@ def _line_chart(at: Points, title: str, ylabel: str, lines: list[tuple]) -> dict
         "title": {"text": title, "left": "center", "textStyle": {"fontSize": 14}},
         "tooltip": {"trigger": "axis"},
         "legend": {"bottom": 0, "itemWidth": 18, "itemGap": 8, "textStyle": {"fontSize": 11}},
-        "grid": {"left": 52, "right": 16, "top": 36, "bottom": 40 + 20 * math.ceil(len(lines) / 4)},
+        "grid": {"left": 52, "right": 28, "top": 36, "bottom": 40 + 20 * math.ceil(len(lines) / 4)},
         "xAxis": {**x, "name": at.x_axis, "nameLocation": "middle", "nameGap": 22},
         "yAxis": {"type": "value", "name": ylabel, "nameLocation": "middle", "nameGap": 38},
         "series": series,
