@@ -1,6 +1,6 @@
 """Genomes: immutable objectives and competence genes, and the pure operators on them.
 
-Core Objects: Genome, MutationRates, normalize, keep_strongest, mutate.
+Core Objects: GENES, Genome, MutationRates, normalize, keep_strongest, mutate_many.
 """
 
 from __future__ import annotations
@@ -8,6 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+# The competence genes, each a number in [0, 1]: one population column each, and in this order the
+# columns of the (N, G) gene arrays that mutation works on.
+GENES = ("power", "wisdom")
 
 
 def _frozen(values: np.ndarray, dtype: type) -> np.ndarray:
@@ -112,26 +116,37 @@ class MutationRates:
         """The same sd on every gene."""
         return cls(rate, rate, rate)
 
+    @property
+    def genes(self) -> np.ndarray:
+        """``(G,)`` the sd on each competence gene, in the order of ``GENES``."""
+        return np.array([getattr(self, name) for name in GENES])
 
-def mutate(rng: np.random.Generator, genome: Genome, rates: MutationRates) -> Genome:
-    """Return a mutated copy of ``genome``; the parent is left untouched.
+
+def mutate_many(
+    rng: np.random.Generator,
+    weights: np.ndarray,
+    perceives: np.ndarray,
+    genes: np.ndarray,
+    rates: MutationRates,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mutated copies of many genomes at once; the parents' arrays are left untouched.
 
     Gaussian noise is added to the perceived weights (then renormalized) and to the competence
-    genes (then clipped to [0, 1]), each with its own sd. The draws are the same whatever the
-    rates, so runs that differ only in a rate mutate with the same standard normals.
+    genes (then clipped to [0, 1]), each part with its own sd. Each genome takes ``K + G`` standard
+    normals, weights first, in genome order, whatever the rates: the same draws as mutating the
+    genomes one at a time, and runs that differ only in a rate mutate with the same normals.
 
     Args:
-        rng: The model's generator: the only source of randomness.
-        genome: The parent's genome.
-        rates: Standard deviation of the noise on each gene.
+        rng: The mutation stream: the only source of randomness.
+        weights: ``(N, K)`` the parents' effective weights.
+        perceives: ``(N, K)`` or ``(K,)`` which features each perceives.
+        genes: ``(N, G)`` the parents' competence genes, in the order of ``GENES``.
+        rates: Standard deviation of the noise on each part.
 
     Returns:
-        A new Genome.
+        ``(weights, genes)`` of the children, shaped like the parents'.
     """
-    k = genome.weights.shape[0]
-    noise = rng.normal(0.0, 1.0, size=k + 2)
-    weights = normalize(np.where(genome.perceives, genome.weights + rates.weights * noise[:k], 0.0))
-    power, wisdom = np.clip(
-        [genome.power + rates.power * noise[k], genome.wisdom + rates.wisdom * noise[k + 1]], 0.0, 1.0
-    )
-    return Genome(weights, genome.perceives, power, wisdom)
+    n, k = weights.shape
+    noise = rng.normal(0.0, 1.0, size=(n, k + genes.shape[1]))
+    children = normalize(np.where(perceives, weights + rates.weights * noise[:, :k], 0.0))
+    return children, np.clip(genes + rates.genes * noise[:, k:], 0.0, 1.0)

@@ -32,6 +32,7 @@ class Optimizer(Agent):
 
     def __init__(self, model: MatryoshkaModel, genome: Genome, slot: int, generation: int) -> None:
         super().__init__(model)
+        self.unique_id = int(model.pop["id"][slot])  # given at birth, before this object was made
         self.genome = genome
         self.slot = slot
         self.generation = generation

@@ -77,6 +77,12 @@ class Paths:
         self._index[self.offsets[:, 0] + reach + 1, self.offsets[:, 1] + reach + 1] = np.arange(m)
         self._cell_offset = self.offsets[:, 0] * self.shape[1] + self.offsets[:, 1]
         self._centre = int(self._index[reach + 1, reach + 1])
+        # _pred[e, o]: the column of offset o - e, the offset of the cell a step e reaches o from
+        # (and the target's offset seen from the neighbour in direction e); m outside the diamond.
+        self._pred = np.stack([
+            np.append(self._column(self.offsets[:, 0] - ex, self.offsets[:, 1] - ey), m)
+            for ex, ey in DIRECTIONS
+        ])  # fmt: skip
         self.local = self._local_distances()
         self._near: dict[int, np.ndarray] = {}
         self._fields: dict[int, np.ndarray] = {}
@@ -101,8 +107,7 @@ class Paths:
         width, height = self.shape
         m = len(self.offsets)
         open_cell = ~self.walls.ravel()
-        # pred[e][o]: the column of offset o - e (whence a step e reaches o), m if outside the diamond.
-        pred = [self._column(self.offsets[:, 0] - ex, self.offsets[:, 1] - ey) for ex, ey in DIRECTIONS]
+        pred = self._pred
         radius = np.abs(self.offsets).sum(axis=1)
         local = np.full((m + 1, self.n_cells), _FAR, dtype=np.uint8)
         for start in range(0, self.n_cells, _CHUNK):
@@ -172,13 +177,13 @@ class Paths:
         """
         height = self.shape[1]
         (sx, sy), (tx, ty) = np.divmod(pos, height), np.divmod(target, height)
-        dx, dy = tx - sx, ty - sy
-        closer = self.local[self._column(dx, dy), pos].astype(np.int16) - 1
+        col = self._column(tx - sx, ty - sy)
+        closer = self.local[col, pos].astype(np.int16) - 1
         out = np.asarray(pos).copy()
         undecided = (closer >= 0) & (closer < _FAR - 1)
-        for k, (ex, ey) in enumerate(DIRECTIONS):
+        for k in range(len(DIRECTIONS)):
             n = self.nbr[pos, k]
-            hit = undecided & (n >= 0) & (self.local[self._column(dx - ex, dy - ey), n] == closer)
+            hit = undecided & (n >= 0) & (self.local[self._pred[k, col], n] == closer)
             out[hit] = n[hit]
             undecided &= ~hit
         return out

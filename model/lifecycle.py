@@ -1,4 +1,8 @@
-"""Births, building and deaths: the rare events, where Python loops over agents are fine.
+"""Births, building and deaths: whole generations are born and die as array operations.
+
+An agent's state is a row of the population arrays from birth; its Mesa agent object is made
+only when someone asks for ``model.agents`` (the browser view, a user), so that no Python code
+runs once per organism when a generation turns over.
 
 Core Objects: Lifecycle, TRAIL.
 """
@@ -9,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from matryoshka.agents.genome import Genome, normalize
+from matryoshka.agents.genome import GENES, Genome, normalize
 from matryoshka.agents.organism import Organism
 from matryoshka.agents.planning import horizon
 from matryoshka.agents.tool import Tool
@@ -43,6 +47,7 @@ class Lifecycle:
     world: World
     steps: int
     streams: Streams
+    _next_id: int
 
     def _columns(self, k: int) -> dict[str, tuple[Any, tuple[int, ...], Any]]:
         vec = (k,)
@@ -52,6 +57,7 @@ class Lifecycle:
             "builder": (np.int64, (), -1), "builder_slot": (np.int64, (), -1),
             "birth_step": (np.int64, (), 0), "birth_phase": (np.int8, (), 0),
             "pos": (np.int64, (), 0), "weights": (float, vec, 0.0), "parent_w": (float, vec, 0.0),
+            "perceives": (bool, vec, False),
             "root_w": (float, vec, 0.0),
             "power": (float, (), 0.0), "wisdom": (float, (), 0.0), "horizon": (np.int16, (), 1),
             "energy": (float, (), 0.0), "fitness": (float, (), 0.0), "reward": (float, (), 0.0),
@@ -65,24 +71,38 @@ class Lifecycle:
         columns.update(self.preset.columns)
         return columns
 
-    def _first_genomes(self) -> list[Genome]:
+    def _first_genomes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The founders' ``(weights, perceives, genes)``: ``(n, K)``, ``(K,)`` and ``(n, G)``."""
         n, cfg = self.config["population"], self.config
         rng = self.streams["founders"]
         weights = normalize(self.preset.initial_weights(rng, n))
         genes = np.clip(rng.normal([cfg["power"], cfg["wisdom"]], cfg["gene_spread"], size=(n, 2)), 0, 1)
-        perceives = self.preset.mask(self.preset.organism_features)
-        return [Genome(weights[i], perceives, *genes[i]) for i in range(n)]
+        return weights, self.preset.mask(self.preset.organism_features), genes
 
-    def _spawn(self, genomes: list[Genome], parents: np.ndarray | None) -> np.ndarray:
-        """Create organisms with these genomes; ``parents`` are the parents' slots (or None)."""
-        n = len(genomes)
+    def _new_ids(self, n: int) -> np.ndarray:
+        """Unique ids for ``n`` newborn agents, in order of birth (the first agent is 1, as in Mesa)."""
+        ids = np.arange(self._next_id, self._next_id + n, dtype=np.int64)
+        self._next_id += n
+        return ids
+
+    def _spawn(
+        self, weights: np.ndarray, perceives: np.ndarray, genes: np.ndarray, parents: np.ndarray | None
+    ) -> np.ndarray:
+        """Create organisms, all at once, and return their slots.
+
+        Args:
+            weights: ``(n, K)`` their genomes' weights.
+            perceives: ``(n, K)`` or ``(K,)`` what they perceive.
+            genes: ``(n, G)`` their competence genes, in the order of ``GENES``.
+            parents: The parents' slots, or None for founders.
+        """
+        n = len(weights)
         pop = self.pop
-        weights = np.array([g.effective_weights for g in genomes]).reshape(n, -1)
-        power = np.array([g.power for g in genomes])
+        effective = np.where(perceives, weights, 0.0)
         values: dict[str, Any] = {
-            "kind": 0, "level": 1, "weights": weights, "root_w": weights, "power": power,
-            "wisdom": np.array([g.wisdom for g in genomes]),
-            "horizon": horizon(power, self.config["max_horizon"]),
+            "id": self._new_ids(n), "kind": 0, "level": 1, "weights": effective, "root_w": effective,
+            "perceives": perceives, **{name: genes[:, g] for g, name in enumerate(GENES)},
+            "horizon": horizon(genes[:, GENES.index("power")], self.config["max_horizon"]),
             "energy": self.config["initial_energy"], "birth_step": self.steps,
             "birth_phase": PHASES.index(self.phase),
             "pos": self.preset.start_cells(
@@ -97,12 +117,6 @@ class Lifecycle:
             )
         slots = pop.add(n, **values)
         self.measure(slots, has_parent=parents is not None)
-        for slot, genome in zip(slots, genomes, strict=True):
-            parent = int(pop["parent"][slot])
-            agent = Organism(self, genome, int(slot), None if parent < 0 else parent,
-                             int(pop["generation"][slot]))  # fmt: skip
-            pop["id"][slot] = agent.unique_id
-            pop.agents[slot] = agent
         return slots
 
     def spawn_tool(self, genome: Genome, builder: int, deceptive: bool) -> int:
@@ -112,7 +126,8 @@ class Lifecycle:
         """
         pop = self.pop
         slot = int(pop.add(
-            1, kind=1, level=pop["level"][builder] + 1, weights=genome.effective_weights[None],
+            1, id=self._new_ids(1), kind=1, level=pop["level"][builder] + 1,
+            weights=genome.effective_weights[None], perceives=genome.perceives[None],
             parent_w=pop["weights"][builder][None], root_w=pop["root_w"][builder][None],
             power=genome.power, wisdom=genome.wisdom,
             horizon=horizon(np.array([genome.power]), self.config["max_horizon"]),
@@ -120,12 +135,29 @@ class Lifecycle:
             birth_phase=PHASES.index(self.phase), pos=pop["pos"][builder], builder=pop["id"][builder],
             builder_slot=builder, generation=pop["generation"][builder], deceptive=deceptive,
         )[0])  # fmt: skip
-        agent = Tool(self, genome, slot, int(pop["id"][builder]), int(pop["generation"][slot]), deceptive)
-        pop["id"][slot] = agent.unique_id
-        pop.agents[slot] = agent
         pop["tool_slot"][builder] = slot
         self.recorder.event(self.steps, "built", pop, slot, "deceptive" if deceptive else "")
         return slot
+
+    def genome_of(self, slot: int) -> Genome:
+        """The genome of the agent in ``slot``, read from its row."""
+        pop = self.pop
+        return Genome(pop["weights"][slot], pop["perceives"][slot], pop["power"][slot], pop["wisdom"][slot])
+
+    def make_agents(self) -> None:
+        """Make the Mesa agent objects of the live agents that have none yet, in order of birth."""
+        pop = self.pop
+        slots = pop.slots
+        missing = slots[~np.isin(slots, np.fromiter(pop.agents, dtype=np.int64, count=len(pop.agents)))]
+        for slot in missing[np.argsort(pop["id"][missing], kind="stable")].tolist():
+            genome, generation = self.genome_of(slot), int(pop["generation"][slot])
+            if pop["kind"][slot] == 0:
+                parent = int(pop["parent"][slot])
+                agent = Organism(self, genome, slot, None if parent < 0 else parent, generation)
+            else:
+                builder, deceptive = int(pop["builder"][slot]), bool(pop["deceptive"][slot])
+                agent = Tool(self, genome, slot, builder, generation, deceptive)
+            pop.agents[slot] = agent
 
     def measure(self, slots: np.ndarray, has_parent: bool) -> None:
         """Alignment metrics of newborn agents: their objectives never change afterwards.
@@ -157,9 +189,8 @@ class Lifecycle:
         pop = self.pop
         while len(slots):
             self.close_rows(slots, self.steps)
-            for slot in slots.tolist():
-                pop.agents[slot].remove()
-            pop.remove(slots)
+            for agent in pop.remove(slots):
+                agent.remove()
             lost = np.isin(pop["tool_slot"], slots)
             pop["tool_slot"][lost] = -1
             pop["dependence"][lost] = 0.0
@@ -172,7 +203,3 @@ class Lifecycle:
         if parents is None or self.config["selection"] != "steady_state":
             return None
         return self.pop["pos"][parents]
-
-    def genome_of(self, slot: int) -> Genome:
-        """The genome of the agent in ``slot``."""
-        return self.pop.agents[slot].genome

@@ -15,12 +15,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 from mesa import Model
+from mesa.agent import AgentSet
 from mesa.datacollection import DataCollector
 from mesa.discrete_space import OrthogonalVonNeumannGrid
 from mesa.experimental.scenarios import Scenario
 
 from matryoshka.agents import evolve, planning
-from matryoshka.agents.genome import MutationRates, mutate
+from matryoshka.agents.genome import GENES, MutationRates, mutate_many
 from matryoshka.agents.paths import Paths
 from matryoshka.agents.planning import plan
 from matryoshka.model import selection
@@ -115,7 +116,8 @@ class MatryoshkaModel(Lifecycle, Model):
         self.pop = Population(self._columns(k), capacity=config["population"])
         self.metrics = preset.metric_registry()
         self.recorder = Recorder(preset.features, walls.size, config["max_depth"], self.metrics)
-        self._spawn(self._first_genomes(), parents=None)
+        self._next_id = 1
+        self._spawn(*self._first_genomes(), parents=None)
         self._begin_episode()
         self.datacollector = DataCollector(model_reporters=self._reporters())
         self._record(events={})
@@ -153,6 +155,26 @@ class MatryoshkaModel(Lifecycle, Model):
         for k, feature in enumerate(self.preset.features):
             self.grid._mesa_property_layers[feature].data = world.features[..., k]
         self.grid._mesa_property_layers["wall"].data = world.walls.astype(float)
+
+    # -- Mesa's view of the agents: made on request ---------------------------------------------
+
+    @property
+    def agents(self) -> AgentSet:
+        """Mesa's set of every live organism and tool (their agent objects are made on request)."""
+        self.make_agents()
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict[type, AgentSet]:
+        """Mesa's live agents by class (their agent objects are made on request)."""
+        self.make_agents()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        """The classes of the live agents (their agent objects are made on request)."""
+        self.make_agents()
+        return super().agent_types
 
     # -- the step ---------------------------------------------------------------------------
 
@@ -308,10 +330,10 @@ class MatryoshkaModel(Lifecycle, Model):
             chosen = organisms[
                 selection.tournament(self.streams["selection"], fitness, n, cfg["tournament_size"])
             ]
-        genomes = [mutate(self.streams["mutation"], self.genome_of(s), self.mutation_rates) for s in chosen]
+        children = self._offspring(chosen)
         self.retire(pop.slots)
         self.generation += 1
-        self._spawn(genomes, chosen)  # the retired parents' rows are still readable
+        self._spawn(*children, parents=chosen)  # the retired parents' rows are still readable
 
     def _live_and_die(self) -> None:
         """Steady state: the rich breed, the exhausted and the old die."""
@@ -324,10 +346,18 @@ class MatryoshkaModel(Lifecycle, Model):
         parents = organisms[selection.ready_to_breed(pop["energy"][organisms], cfg["birth_energy"], room)]
         if len(parents):
             pop["energy"][parents] /= 2
-            rng = self.streams["mutation"]
-            genomes = [mutate(rng, self.genome_of(s), self.mutation_rates) for s in parents]
-            children = self._spawn(genomes, parents)
+            children = self._spawn(*self._offspring(parents), parents=parents)
             pop["energy"][children] = pop["energy"][parents]
+
+    def _offspring(self, parents: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Mutated copies of the parents' genomes: ``(weights, perceives, genes)``, one row each."""
+        pop = self.pop
+        perceives = pop["perceives"][parents]
+        genes = np.column_stack([pop[name][parents] for name in GENES])
+        weights, genes = mutate_many(
+            self.streams["mutation"], pop["weights"][parents], perceives, genes, self.mutation_rates
+        )
+        return weights, perceives, genes
 
     def deploy(self) -> None:
         """Switch to the deployment world (the distribution shift), at any time.

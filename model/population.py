@@ -27,15 +27,15 @@ class Population:
         self.capacity = 0
         self.alive = np.zeros(0, dtype=bool)
         self.cols: dict[str, np.ndarray] = {}
-        # A list, not an object array: agents refer back to the model, and the garbage collector
-        # sees reference cycles through lists but not through numpy arrays.
-        self.agents: list[Any] = []
+        # The Mesa agents made so far, by slot: they are made on request, not at birth. A dict, not
+        # an object array: agents refer back to the model, and the garbage collector sees
+        # reference cycles through dicts but not through numpy arrays.
+        self.agents: dict[int, Any] = {}
         self._grow(max(capacity, 1))
 
     def _grow(self, capacity: int) -> None:
         extra = capacity - self.capacity
         self.alive = np.concatenate([self.alive, np.zeros(extra, dtype=bool)])
-        self.agents.extend([None] * extra)
         for name, (dtype, shape, fill) in self._spec.items():
             new = np.full((extra, *shape), fill, dtype=dtype)
             self.cols[name] = np.concatenate([self.cols[name], new]) if name in self.cols else new
@@ -75,8 +75,8 @@ class Population:
         self.alive[slots] = True
         return slots
 
-    def remove(self, slots: np.ndarray) -> None:
-        """Free the given slots."""
+    def remove(self, slots: np.ndarray) -> list[Any]:
+        """Free the given slots; return the agents that had been made for them."""
         self.alive[slots] = False
-        for slot in np.asarray(slots).tolist():
-            self.agents[slot] = None
+        made = self.agents.keys() & set(np.asarray(slots).tolist())
+        return [self.agents.pop(slot) for slot in sorted(made)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matryoshka.agents.genome import Genome, MutationRates, mutate
+from matryoshka.agents.genome import MutationRates, mutate_many
 from matryoshka.model.model import MatryoshkaModel
 from matryoshka.model.params import ConfigError, validate
 
@@ -13,17 +13,19 @@ TINY = {"population": 30, "episode_steps": 3, "deploy_episodes": 1}
 
 
 def test_each_gene_mutates_with_its_own_rate():
-    parent = Genome(np.array([0.6, 0.0, 0.8]), np.array([True, True, True]), 0.5, 0.4)
-    noise = np.random.default_rng(9).normal(size=5)  # what mutate draws: K + 2 standard normals
-    child = mutate(np.random.default_rng(9), parent, MutationRates(0.0, 0.2, 0.0))
-    assert np.allclose(child.weights, parent.weights)
-    assert child.power == pytest.approx(0.5 + 0.2 * noise[3])
-    assert child.wisdom == 0.4
-    child = mutate(np.random.default_rng(9), parent, MutationRates(0.1, 0.0, 0.3))
-    w = parent.weights + 0.1 * noise[:3]
-    assert np.allclose(child.weights, w / np.linalg.norm(w))
-    assert child.power == 0.5
-    assert child.wisdom == pytest.approx(0.4 + 0.3 * noise[4])
+    weights, seen, genes = np.array([[0.6, 0.0, 0.8]]), np.ones(3, bool), np.array([[0.5, 0.4]])
+    noise = np.random.default_rng(9).normal(size=5)  # what mutation draws: K + 2 standard normals
+    child, out = mutate_many(np.random.default_rng(9), weights, seen, genes, MutationRates(0.0, 0.2, 0.0))
+    power, wisdom = out.T
+    assert np.allclose(child, weights)
+    assert power[0] == pytest.approx(0.5 + 0.2 * noise[3])
+    assert wisdom[0] == 0.4
+    child, out = mutate_many(np.random.default_rng(9), weights, seen, genes, MutationRates(0.1, 0.0, 0.3))
+    power, wisdom = out.T
+    w = weights[0] + 0.1 * noise[:3]
+    assert np.allclose(child[0], w / np.linalg.norm(w))
+    assert power[0] == 0.5
+    assert wisdom[0] == pytest.approx(0.4 + 0.3 * noise[4])
 
 
 def test_gene_rates_default_to_mutation_rate_and_can_be_set_apart():

@@ -1,11 +1,17 @@
-"""Genomes are immutable values; mutation returns a new one and never touches the parent."""
+"""Genomes are immutable values; mutation makes new ones and never touches the parents.
+
+``mutate_one`` is the one-genome-at-a-time mutation the model used before whole generations were
+mutated as arrays: the reference that ``mutate_many`` and the model's turnover must match.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from matryoshka.agents.genome import Genome, MutationRates, mutate, normalize
+from matryoshka.agents.genome import GENES, Genome, MutationRates, mutate_many, normalize
+from matryoshka.model.model import MatryoshkaModel
+from matryoshka.model.streams import Streams
 
 
 def make_genome(**overrides) -> Genome:
@@ -49,52 +55,105 @@ def test_effective_weights_are_zero_on_what_is_not_perceived():
     assert genome.effective_weights.tolist() == [0.6, 0.0, 0.8]
 
 
+def mutate_one(rng: np.random.Generator, genome: Genome, rates: MutationRates) -> Genome:
+    """The reference: mutate one genome, drawing its K + 2 standard normals."""
+    k = genome.weights.shape[0]
+    noise = rng.normal(0.0, 1.0, size=k + 2)
+    weights = normalize(np.where(genome.perceives, genome.weights + rates.weights * noise[:k], 0.0))
+    power, wisdom = np.clip(
+        [genome.power + rates.power * noise[k], genome.wisdom + rates.wisdom * noise[k + 1]], 0.0, 1.0
+    )
+    return Genome(weights, genome.perceives, power, wisdom)
+
+
+def as_arrays(genomes: list[Genome]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    weights = np.array([g.effective_weights for g in genomes])
+    genes = np.array([[getattr(g, name) for name in GENES] for g in genomes])
+    return weights, np.array([g.perceives for g in genomes]), genes
+
+
+@pytest.mark.parametrize("rates", [MutationRates.uniform(0.05), MutationRates(0.5, 0.0, 3.0)])
+def test_mutate_many_makes_the_genomes_one_at_a_time_mutation_makes(rates):
+    rng = np.random.default_rng(12)
+    parents = [make_genome(weights=normalize(rng.normal(size=3)), power=p, wisdom=w)
+               for p, w in rng.random((50, 2))]  # fmt: skip
+    one_rng = np.random.default_rng(7)
+    expected = as_arrays([mutate_one(one_rng, g, rates) for g in parents])
+    weights, perceives, genes = as_arrays(parents)
+    got = mutate_many(np.random.default_rng(7), weights, perceives, genes, rates)
+    assert np.array_equal(got[0], expected[0]) and np.array_equal(got[1], expected[2])  # to the bit
+
+
 @pytest.mark.parametrize("rate", [0.05, 0.5, 3.0])
-def test_mutate_keeps_unit_norm_genes_in_range_and_the_parent_untouched(rate):
+def test_mutate_many_keeps_unit_norm_genes_in_range_and_the_parents_untouched(rate):
     rng = np.random.default_rng(11)
     parent = make_genome()
-    before = (parent.weights.copy(), parent.perceives.copy(), parent.power, parent.wisdom)
-    children = [mutate(rng, parent, MutationRates.uniform(rate)) for _ in range(200)]
-    for child in children:
-        assert child is not parent
-        assert isinstance(child, Genome)
-        assert np.linalg.norm(child.weights) == pytest.approx(1.0)
-        assert child.weights[1] == 0.0  # noise only on perceived features
-        assert 0.0 <= child.power <= 1.0
-        assert 0.0 <= child.wisdom <= 1.0
-        assert not np.shares_memory(child.weights, parent.weights)
-        with pytest.raises(ValueError):
-            child.weights[0] = 0.0
-    assert np.array_equal(parent.weights, before[0])
-    assert np.array_equal(parent.perceives, before[1])
-    assert (parent.power, parent.wisdom) == before[2:]
-    # children differ from the parent and from one another
-    assert len({tuple(c.weights.round(12)) for c in children}) == len(children)
+    weights, perceives, genes = as_arrays([parent] * 200)
+    before = (weights.copy(), genes.copy())
+    children, child_genes = mutate_many(rng, weights, perceives, genes, MutationRates.uniform(rate))
+    assert np.allclose(np.linalg.norm(children, axis=1), 1.0)
+    assert (children[:, 1] == 0.0).all()  # noise only on perceived features
+    assert ((child_genes >= 0.0) & (child_genes <= 1.0)).all()
+    assert np.array_equal(weights, before[0]) and np.array_equal(genes, before[1])
+    assert not np.shares_memory(children, weights)
+    assert len({tuple(c.round(12)) for c in children}) == len(children)  # all different
     if rate == 3.0:  # big noise must hit both bounds of the genes, and be clipped there
-        powers = [c.power for c in children]
-        assert min(powers) == 0.0 and max(powers) == 1.0
+        assert child_genes[:, 0].min() == 0.0 and child_genes[:, 0].max() == 1.0
 
 
-def test_mutate_at_rate_zero_copies_the_genome():
-    parent = make_genome()
-    child = mutate(np.random.default_rng(0), parent, MutationRates.uniform(0.0))
-    assert child is not parent
-    assert np.allclose(child.weights, parent.weights)
-    assert (child.power, child.wisdom) == (parent.power, parent.wisdom)
+def test_mutate_many_at_rate_zero_copies_the_genomes():
+    weights, perceives, genes = as_arrays([make_genome()] * 3)
+    children, child_genes = mutate_many(np.random.default_rng(0), weights, perceives, genes,
+                                        MutationRates.uniform(0.0))  # fmt: skip
+    assert np.allclose(children, weights) and np.array_equal(child_genes, genes)
 
 
-def test_mutate_is_a_function_of_the_generator_state():
-    parent = make_genome()
-    a = mutate(np.random.default_rng(4), parent, MutationRates.uniform(0.2))
-    b = mutate(np.random.default_rng(4), parent, MutationRates.uniform(0.2))
-    c = mutate(np.random.default_rng(5), parent, MutationRates.uniform(0.2))
-    assert np.array_equal(a.weights, b.weights) and a.power == b.power
-    assert not np.array_equal(a.weights, c.weights)
+def test_generational_turnover_matches_one_at_a_time_mutation_in_genomes_and_lineage():
+    """Replay a run's births with the reference: each child is its parent's genome mutated once.
+
+    The mutation stream is drawn by births in order of id, so replaying every child in id order
+    with ``mutate_one`` on its parent's recorded genome must give its recorded genome exactly.
+    """
+    config = dict(population=30, generations=4, episode_steps=4, deploy_episodes=0, tool_policy="forbid",
+                  weight_mutation=0.2, power_mutation=0.1, wisdom_mutation=0.3)  # fmt: skip
+    model = MatryoshkaModel("maze-v2", rng=8, **config)
+    model.run_model()
+    model.finish()
+    agents = model.recorder.agents_table().to_pandas().set_index("id")
+    features = [f"w_{f}" for f in model.preset.features]
+    rng, rates = Streams(8)["mutation"], model.mutation_rates
+    children = agents[agents["parent"].notna()]
+    assert len(children) == 3 * 30 and (agents.loc[children["parent"], "generation"].to_numpy() + 1
+                                        == children["generation"].to_numpy()).all()  # fmt: skip
+    for child_id, child in children.iterrows():
+        parent = agents.loc[int(child["parent"])]
+        genome = Genome(parent[features].to_numpy(float), np.ones(3, bool), parent["power"], parent["wisdom"])
+        expected = mutate_one(rng, genome, rates)
+        assert np.array_equal(child[features].to_numpy(float), expected.weights), child_id
+        assert (child["power"], child["wisdom"]) == (expected.power, expected.wisdom), child_id
+
+
+def test_agents_are_made_on_request_with_their_ids_and_genomes():
+    model = MatryoshkaModel("maze-v2", rng=3, population=10, generations=3, episode_steps=3,
+                            deploy_episodes=0, build_rate=1.0, build_power=0.0, build_cost=0.0)  # fmt: skip
+    for _ in range(5):
+        model.step()
+    assert model.pop.agents == {}  # nothing asked for them yet
+    pop, slots = model.pop, model.pop.slots
+    agents = list(model.agents)
+    assert sorted(a.unique_id for a in agents) == sorted(pop["id"][slots].tolist())
+    assert [a.unique_id for a in agents] == sorted(a.unique_id for a in agents)  # in order of birth
+    assert {a.kind for a in agents} == {"organism", "tool"}
+    for agent in agents:
+        assert np.array_equal(agent.genome.effective_weights, pop["weights"][agent.slot])
+        assert agent.level == pop["level"][agent.slot]
+    assert list(model.agents) == agents  # made once
+    while model.running:
+        model.step()
+    assert all(a.generation == 2 for a in model.agents if a.kind == "organism")
 
 
 def test_model_offspring_do_not_share_genomes_with_parents():
-    from matryoshka.model.model import MatryoshkaModel
-
     model = MatryoshkaModel("maze-v2", rng=2, population=20, generations=3, episode_steps=5,
                             deploy_episodes=0, tool_policy="forbid")  # fmt: skip
     first = {a.unique_id: (a.genome, a.genome.weights.copy()) for a in model.agents}
