@@ -11,7 +11,7 @@ import numpy as np
 
 # A utility whose centred sum of squares is below this share of its largest possible value (from the
 # raw feature magnitudes) is constant up to rounding: its correlation is undefined.
-_RELATIVE_ZERO = 1e-12
+RELATIVE_ZERO = 1e-12
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def correlation(w_a: np.ndarray, w_b: np.ndarray, stats: CellStats) -> np.ndarra
     var_a = (w_a * (w_a @ s)).sum(axis=-1)
     var_b = (w_b * sb).sum(axis=-1)
     bound_a, bound_b = (np.abs(w_a) @ stats.norms) ** 2, (np.abs(w_b) @ stats.norms) ** 2
-    ok = (var_a > _RELATIVE_ZERO * bound_a) & (var_b > _RELATIVE_ZERO * bound_b)
+    ok = (var_a > RELATIVE_ZERO * bound_a) & (var_b > RELATIVE_ZERO * bound_b)
     denom = np.sqrt(np.where(ok, var_a * var_b, 1.0))
     return np.clip(np.divide(num, denom, out=np.full(num.shape, np.nan), where=ok), -1.0, 1.0)
 

@@ -35,7 +35,7 @@ from matryoshka.model.delegation import (
     update_trust,
 )
 from matryoshka.model.lifecycle import TRAIL, Lifecycle
-from matryoshka.model.metrics import cell_stats
+from matryoshka.model.metrics import RELATIVE_ZERO, cell_stats
 from matryoshka.model.params import ConfigError
 from matryoshka.model.population import Population
 from matryoshka.model.recorder import ALIGN_COLUMNS, Recorder
@@ -67,6 +67,7 @@ class MatryoshkaModel(Lifecycle, Model):
         "model.lifecycle.TRAIL": TRAIL,
         "agents.planning.TIE_BREAK_SD": planning.TIE_BREAK_SD,
         "agents.evolve.UNDEFINED": evolve.UNDEFINED,
+        "model.metrics.RELATIVE_ZERO": RELATIVE_ZERO,
     }
 
     def __init__(self, scenario: str | Scenario | None = None, *, rng: Any = None, **params: Any):
