@@ -86,11 +86,14 @@ def cosine(w_a: np.ndarray, w_b: np.ndarray) -> np.ndarray:
 def level_stats(
     levels: np.ndarray, values: np.ndarray, n_levels: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean, standard deviation and count of each column of ``values`` per level, NaN-aware.
+    """Mean, standard deviation and count of each metric per level, NaN-aware.
+
+    Each metric is a contiguous row, reduced per level present: a few passes over ``values``, a
+    loop over the levels and no Python work per metric.
 
     Args:
         levels: ``(N,)`` integer levels in ``[0, n_levels)``.
-        values: ``(N, M)`` metric values (NaN = not defined for that agent).
+        values: ``(M, N)`` one row of values per metric (NaN = not defined for that agent).
         n_levels: Number of level bins.
 
     Returns:
@@ -98,14 +101,15 @@ def level_stats(
     """
     ok = ~np.isnan(values)
     filled = np.where(ok, values, 0.0)
-    index = np.broadcast_to(levels[:, None], values.shape)
-    cols = np.broadcast_to(np.arange(values.shape[1]), values.shape)
-    flat = index * values.shape[1] + cols
-    size = n_levels * values.shape[1]
-    count = np.bincount(flat[ok], minlength=size).reshape(n_levels, -1)
-    total = np.bincount(flat.ravel(), weights=filled.ravel(), minlength=size).reshape(n_levels, -1)
-    square = np.bincount(flat.ravel(), weights=(filled**2).ravel(), minlength=size)
+    count = np.zeros((n_levels, len(values)), dtype=np.int64)
+    total, square = np.zeros(count.shape), np.zeros(count.shape)
+    for level in np.unique(levels):
+        agents = levels == level
+        part = filled[:, agents]
+        count[level] = np.count_nonzero(ok[:, agents], axis=1)
+        total[level] = part.sum(axis=1)
+        square[level] = np.einsum("ij,ij->i", part, part)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = total / count
-        var = square.reshape(n_levels, -1) / count - mean**2
+        var = square / count - mean**2
     return mean, np.sqrt(np.maximum(var, 0.0)), count

@@ -35,6 +35,7 @@ LEDGER_COLUMNS = (
     "defected_step", "trust",
 )  # fmt: skip
 KINDS = ("organism", "tool")
+_VISITS_BUFFER = 1 << 22  # cell visits kept before they are counted (32 MB of codes)
 
 
 class Recorder:
@@ -57,14 +58,37 @@ class Recorder:
         self._metric_names: list[str] = []
         self._ledger: dict[str, list[np.ndarray]] = defaultdict(list)
         self._events: list[tuple[int, str, int, int, int, str]] = []
-        self.visits = np.zeros((len(PHASES), self.n_levels, n_cells), dtype=np.int64)
+        self._ids_of: dict[tuple[str, ...], np.ndarray] = {}  # checked names -> their codes
+        self.n_cells = n_cells
+        self._visits = np.zeros((len(PHASES), self.n_levels, n_cells), dtype=np.int64)
+        self._visited: list[list[np.ndarray]] = [[] for _ in PHASES]  # level * C + cell, per step
+        self._pending = 0
 
     def visit(self, phase: str, levels: np.ndarray, cells: np.ndarray) -> None:
-        """Count one step of each agent on its cell."""
-        n_cells = self.visits.shape[2]
-        self.visits[PHASES.index(phase)] += np.bincount(
-            levels * n_cells + cells, minlength=self.n_levels * n_cells
-        ).reshape(self.n_levels, n_cells)
+        """Count one step of each agent on its cell.
+
+        The step's ``level * C + cell`` codes are kept and counted in one ``bincount`` per phase
+        when ``visits`` is read or enough have gathered: a step costs O(agents), not O(cells).
+        """
+        self._visited[PHASES.index(phase)].append(levels * self.n_cells + cells)
+        self._pending += len(cells)
+        if self._pending > _VISITS_BUFFER:
+            self._count_visits()
+
+    def _count_visits(self) -> None:
+        size = self.n_levels * self.n_cells
+        for phase, codes in enumerate(self._visited):
+            if codes:
+                counts = np.bincount(np.concatenate(codes), minlength=size)
+                self._visits[phase] += counts.reshape(self.n_levels, self.n_cells)
+                codes.clear()
+        self._pending = 0
+
+    @property
+    def visits(self) -> np.ndarray:
+        """``(phases, levels, cells)`` agent-steps so far."""
+        self._count_visits()
+        return self._visits
 
     def record_step(
         self,
@@ -93,24 +117,28 @@ class Recorder:
         Raises:
             ValueError: A metric is not in the run's registry.
         """
-        names = ["population", *metrics]
-        world = world or {}
-        undeclared = set(names).union(counts or (), world).difference(self.metrics)
-        if undeclared:
-            raise ValueError(f"metrics {sorted(undeclared)} are not in the run's metric registry")
-        values = np.column_stack([np.ones(len(levels)), *metrics.values()])
-        mean, std, count = level_stats(levels, values.reshape(len(levels), -1), self.n_levels)
+        names = ("population", *metrics, *(counts or ()), *(world or ()))
+        ids = self._ids_of.get(names)
+        if ids is None:  # a new set of names: check them once
+            undeclared = set(names).difference(self.metrics)
+            if undeclared:
+                raise ValueError(f"metrics {sorted(undeclared)} are not in the run's metric registry")
+            ids = self._ids_of[names] = self._ids(names)
+        n_agent, n_count = 1 + len(metrics), len(counts or ())
+        values = np.stack([np.ones(len(levels)), *metrics.values()]).reshape(n_agent, len(levels))
+        mean, std, count = level_stats(levels, values, self.n_levels)
         present = count[:, 0] > 0
         mean[:, 0], std[:, 0] = count[:, 0], 0.0
         lv, mi = np.nonzero(present[:, None] & (count > 0))
-        rows = [(lv, self._ids(names)[mi], mean[lv, mi], std[lv, mi], count[lv, mi])]
-        for name, per_level in (counts or {}).items():
-            lv = np.flatnonzero(present | (per_level > 0))
-            rows.append((lv, self._ids([name]).repeat(len(lv)), per_level[lv], 0.0 * lv, per_level[lv]))
+        rows = [(lv, ids[mi], mean[lv, mi], std[lv, mi], count[lv, mi])]
+        if counts:
+            per_level = np.column_stack(list(counts.values()))  # (levels, events)
+            ei, lv = np.nonzero(present | (per_level.T > 0))  # event by event, as the names go
+            rows.append((lv, ids[n_agent + ei], per_level[lv, ei], 0.0 * lv, per_level[lv, ei]))
         if world:
             values = np.array(list(world.values()), dtype=float)
             lv = np.full(len(world), WORLD_LEVEL)
-            rows.append((lv, self._ids(list(world)), values, 0.0 * values, np.ones(len(world), np.int64)))
+            rows.append((lv, ids[n_agent + n_count :], values, 0.0 * values, np.ones(len(world), np.int64)))
         lv, mi, mu, sd, n = (np.concatenate(parts) for parts in zip(*rows, strict=True))
         s = self._series
         s["step"].append(np.full(len(lv), step))
@@ -121,18 +149,18 @@ class Recorder:
         s["mean"].append(mu.astype(float))
         s["std"].append(sd.astype(float))
         s["count"].append(n.astype(np.int64))
-        summary = {
-            int(level): {names[j]: float(mean[level, j]) for j in range(len(names))}
-            for level in np.flatnonzero(present)
-        }
-        for name, per_level in (counts or {}).items():
+        agent_names = names[:n_agent]
+        summary = {int(level): dict(zip(agent_names, mean[level].tolist(), strict=True))
+                   for level in np.flatnonzero(present)}  # fmt: skip
+        if counts:
+            event_names = names[n_agent : n_agent + n_count]
             for level in summary:
-                summary[level][name] = float(per_level[level])
+                summary[level].update(zip(event_names, per_level[level].astype(float).tolist(), strict=True))
         if world:
             summary[WORLD_LEVEL] = {name: float(v) for name, v in world.items()}
         return summary
 
-    def _ids(self, names: list[str]) -> np.ndarray:
+    def _ids(self, names: tuple[str, ...]) -> np.ndarray:
         """Stable integer codes for metric names."""
         for name in names:
             if name not in self._metric_names:
@@ -213,7 +241,8 @@ class Recorder:
 
     def occupancy_table(self, height: int) -> pa.Table:
         """Agent-steps per cell, by phase and level (cells with no visits left out)."""
-        ph, lv, cell = np.nonzero(self.visits)
+        visits = self.visits
+        ph, lv, cell = np.nonzero(visits)
         x, y = np.divmod(cell, height)
         return pa.table(
             {
@@ -221,6 +250,6 @@ class Recorder:
                 "level": pa.array(lv, pa.int64()),
                 "x": pa.array(x, pa.int64()),
                 "y": pa.array(y, pa.int64()),
-                "visits": pa.array(self.visits[ph, lv, cell], pa.int64()),
+                "visits": pa.array(visits[ph, lv, cell], pa.int64()),
             }
         )

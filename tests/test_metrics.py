@@ -119,7 +119,7 @@ def test_cosine_by_hand():
 def test_level_stats_by_hand():
     levels = np.array([1, 1, 2, 1])
     values = np.array([[1.0, 2.0], [3.0, 2.0], [5.0, np.nan], [np.nan, np.nan]])
-    mean, std, count = level_stats(levels, values, 3)
+    mean, std, count = level_stats(levels, values.T, 3)
     assert count.tolist() == [[0, 0], [2, 2], [1, 0]]
     assert np.isnan(mean[0]).all()
     assert mean[1].tolist() == [2.0, 2.0]
@@ -133,7 +133,7 @@ def test_level_stats_matches_numpy():
     levels = rng.integers(0, 4, size=300)
     values = rng.normal(size=(300, 3))
     values[rng.random(values.shape) < 0.2] = np.nan
-    mean, std, count = level_stats(levels, values, 5)
+    mean, std, count = level_stats(levels, values.T, 5)
     for level in range(4):
         rows = values[levels == level]
         assert mean[level] == pytest.approx(np.nanmean(rows, axis=0))
