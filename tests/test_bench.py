@@ -12,7 +12,17 @@ import pytest
 from matryoshka.agents.paths import Paths
 from matryoshka.agents.planning import horizon, plan
 from matryoshka.model.model import MatryoshkaModel
-from matryoshka.runs.bench import PlainModel, Timing, compare, main, time_matryoshka, time_plain
+from matryoshka.runs.bench import (
+    TARGETS,
+    PlainModel,
+    Timing,
+    build_and_step,
+    compare,
+    main,
+    time_kernel,
+    time_matryoshka,
+    time_plain,
+)
 
 # The U of tests/test_planning.py: walls at (1, 0) and (1, 1); the best cell, 6, is behind them.
 U_WALLS = np.zeros((3, 3), dtype=bool)
@@ -79,20 +89,28 @@ def test_plain_from_a_model_copies_its_state_and_noise_keeps_moves_legal():
 
 
 def test_timing_functions_at_tiny_size():
-    fast, plain = compare(organisms=20, steps=3, plain_steps=2, warmup=2, seed=0, repeats=2)
-    assert isinstance(fast, Timing) and isinstance(plain, Timing)
+    fast, plain, kernel = compare(organisms=20, steps=3, plain_steps=2, warmup=2, seed=0, repeats=2)
+    assert isinstance(fast, Timing) and isinstance(plain, Timing) and isinstance(kernel, Timing)
+    assert (kernel.organisms, kernel.steps) == (20, 3)
     assert (fast.organisms, fast.steps, plain.organisms, plain.steps) == (20, 3, 20, 2)
     assert fast.rate > 0 and plain.rate > 0
     assert fast.rate == pytest.approx(20 * 3 / fast.seconds)
     model = MatryoshkaModel("maze-v2", rng=0, population=10, tool_policy="forbid")
     assert time_matryoshka(model, 2).organisms == 10 and model.steps == 2
     assert time_plain(PlainModel.from_model(model), 1).steps == 1
+    before = model.pop["pos"].copy()
+    assert time_kernel(model, 2).organisms == 10
+    assert np.array_equal(model.pop["pos"], before) and model.steps == 2  # the kernel moves nobody
+    built, fast, kernel = build_and_step(30, organisms=12, steps=2, warmup=1, repeats=1)
+    assert built > 0 and fast.organisms == kernel.organisms == 12
 
 
-def test_main_prints_rates_and_ratio(capsys):
-    assert (
-        main(["--organisms", "16", "--steps", "2", "--plain-steps", "2", "--warmup", "1", "--repeats", "1"])
-        == 0
-    )
+def test_main_prints_every_section_and_a_line_per_target(capsys):
+    argv = ["--organisms", "16", "--widths", "21", "--width-organisms", "16", "--memory-organisms", "16",
+            "--steps", "2", "--plain-steps", "2", "--warmup", "1", "--repeats", "1"]  # fmt: skip
+    assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "matryoshka" in out and "plain mesa" in out and "ratio" in out
+    assert "peak memory after 16 organisms" in out and "full/kernel" in out and "vs plain" in out
+    assert "build" in out and "peak memory of the whole benchmark process" in out
+    # at these tiny sizes no target is measured, and each says so
+    assert out.count("target: ") == len(TARGETS) and out.count("not measured") == len(TARGETS)

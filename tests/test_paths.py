@@ -136,3 +136,17 @@ def test_a_model_builds_neighbourhoods_only_for_horizons_that_occur():
     model.run_model()
     assert model.paths.horizons == (4,)
     assert model.paths.reach == 6
+
+
+def test_a_256_by_256_maze_runs_a_few_generations():
+    model = MatryoshkaModel("maze-v2", rng=1, population=20, width=256, height=256, generations=3,
+                            episode_steps=12, deploy_episodes=1)  # fmt: skip
+    walls = model.world.walls.ravel()
+    while model.running:
+        model.step()
+        assert not walls[model.pop["pos"][model.pop.slots]].any()
+    assert model.generation == 2 and model.phase == "deploy"
+    assert model.paths.local.shape == (len(model.paths.offsets) + 1, 256 * 256)
+    assert model.world.marks["exit"] == (253, 2)  # (width - 3, 2) in deployment
+    levels = model.recorder.levels_table().to_pandas()
+    assert set(levels["phase"]) == {"train", "deploy"}
