@@ -53,6 +53,9 @@ class MatryoshkaModel(Lifecycle, Model):
             class before (it holds the key as ``name`` and every parameter).
         rng: The run's seed (``int``, ``numpy.random.SeedSequence`` or ``Generator``); every
             subsystem draws from its own stream spawned from it (``model.streams``).
+        collect: Keep a Mesa ``DataCollector`` of the live summary, one row per step (for the
+            browser view and ``mesa.batch_run``). A run written to disk does without: its memory
+            would grow with every step.
         **params: Parameters from ``model.params.PARAMS``; unset ones take the scenario's defaults.
 
     Raises:
@@ -70,7 +73,9 @@ class MatryoshkaModel(Lifecycle, Model):
         "model.metrics.RELATIVE_ZERO": RELATIVE_ZERO,
     }
 
-    def __init__(self, scenario: str | Scenario | None = None, *, rng: Any = None, **params: Any):
+    def __init__(
+        self, scenario: str | Scenario | None = None, *, rng: Any = None, collect: bool = True, **params: Any
+    ):
         if isinstance(scenario, Scenario):
             params = {**{k: v for k, v in scenario if k not in ("rng", "name")}, **params}
             rng, scenario = scenario.rng, getattr(scenario, "name", None)
@@ -116,13 +121,16 @@ class MatryoshkaModel(Lifecycle, Model):
         self.base_weights = np.asarray(preset.base_weights, dtype=float)
         self.pop = Population(self._columns(k), capacity=config["population"])
         self.metrics = preset.metric_registry()
-        self.recorder = Recorder(preset.features, walls.size, config["max_depth"], self.metrics)
+        self.recorder = Recorder(
+            preset.features, walls.size, config["max_depth"], self.metrics, config["record_every"]
+        )
         self._next_id = 1
         self._spawn(*self._first_genomes(), parents=None)
         self._begin_episode()
-        self.datacollector = DataCollector(model_reporters=self._reporters())
+        self.datacollector = DataCollector(model_reporters=self._reporters() if collect else {})
+        self.collect = collect
         self._record(events={})
-        self.datacollector.collect(self)
+        self._collect()
 
     # -- set-up -----------------------------------------------------------------------------
 
@@ -183,7 +191,7 @@ class MatryoshkaModel(Lifecycle, Model):
         """Advance the model by one step."""
         events = self._act()
         self._record(events)
-        self.datacollector.collect(self)
+        self._collect()
         self._advance_episode()
 
     def _act(self) -> dict[str, np.ndarray]:
@@ -409,8 +417,16 @@ class MatryoshkaModel(Lifecycle, Model):
         }
 
     def finish(self) -> None:
-        """Close the ledger rows of the agents still alive (call once, after the last step)."""
+        """Close the ledger rows of the agents still alive, then the recorder's tables.
+
+        Call once, after the last step.
+        """
         self.close_rows(self.pop.slots, None)
+        self.recorder.close()
+
+    def _collect(self) -> None:
+        if self.collect:
+            self.datacollector.collect(self)
 
     def _reporters(self) -> dict[str, Any]:
         """DataCollector reporters of every registered metric, read from the live summary.

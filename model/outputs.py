@@ -1,6 +1,7 @@
 """Writing a run's outputs: a directory that appears whole or not at all.
 
-Core Objects: write_run, atomic_directory, check_writable, json_text, lineage_graph, phylogeny.
+Core Objects: atomic_directory, check_output, check_writable, open_outputs, write_manifest,
+json_text, LineageWriter, PhylogenyWriter.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
 
-import networkx as nx
-import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from matryoshka.model.params import ConfigError
+
+if TYPE_CHECKING:
+    from matryoshka.model.recorder import Recorder
 
 
 def check_writable(path: Path, what: str = "output directory", inside: bool = False) -> None:
@@ -108,36 +110,116 @@ def atomic_directory(out: Path) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def lineage_graph(agents: pd.DataFrame) -> nx.DiGraph:
-    """Parent and builder edges between agents, with their kind, level, generation, alignment."""
-    graph = nx.DiGraph()
-    for row in agents.itertuples(index=False):
-        graph.add_node(
-            int(row.id), kind=row.kind, level=int(row.level), generation=int(row.generation),
-            align_base_train=float(row.align_base_train),
-            align_base_deploy=float(row.align_base_deploy),
-        )  # fmt: skip
-    for column in ("parent", "builder"):
-        edges = agents.loc[agents[column].notna(), [column, "id"]].astype("int64")
-        graph.add_edges_from(
-            ((a, b) for a, b in edges.itertuples(index=False, name=None) if a in graph),
-            relation=column,
-        )
-    return graph
+BATCH_ROWS = 8192  # rows turned into text at a time: their Python objects are many times their size
+GRAPHML_HEADER = """<?xml version='1.0' encoding='utf-8'?>
+<graphml xmlns="http://graphml.graphdrawing.org/xmlns" \
+xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" \
+xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">
+  <key id="d0" for="node" attr.name="kind" attr.type="string" />
+  <key id="d1" for="node" attr.name="level" attr.type="long" />
+  <key id="d2" for="node" attr.name="generation" attr.type="long" />
+  <key id="d3" for="node" attr.name="align_base_train" attr.type="double" />
+  <key id="d4" for="node" attr.name="align_base_deploy" attr.type="double" />
+  <key id="d5" for="edge" attr.name="relation" attr.type="string" />
+  <graph edgedefault="directed">
+"""
+NODE = """    <node id="{}">
+      <data key="d0">{}</data>
+      <data key="d1">{}</data>
+      <data key="d2">{}</data>
+      <data key="d3">{}</data>
+      <data key="d4">{}</data>
+    </node>
+"""
+EDGE = """    <edge source="{}" target="{}">
+      <data key="d5">{}</data>
+    </edge>
+"""
 
 
-def phylogeny(agents: pd.DataFrame) -> pd.DataFrame:
-    """ALife data standard phylogeny: id, ancestor_list, origin_time (plus kind and level)."""
-    ancestor = agents["parent"].fillna(agents["builder"])
-    return pd.DataFrame(
-        {
-            "id": agents["id"],
-            "ancestor_list": [f"[{int(a)}]" if pd.notna(a) else "[none]" for a in ancestor],
-            "origin_time": agents["birth_step"],
-            "kind": agents["kind"],
-            "level": agents["level"],
-        }
-    )
+class LineageWriter:
+    """``lineage.graphml``, written from the ledger's row groups as they are written.
+
+    Nodes are agents with their kind, level, generation and alignment with the base objective;
+    edges go from parent to child and from builder to tool (``relation``). Each row group adds
+    its agents and their incoming edges, so memory holds one row group, never the whole tree.
+    """
+
+    COLUMNS = ("id", "kind", "level", "generation", "align_base_train", "align_base_deploy")
+
+    def __init__(self, path: Path) -> None:
+        self._file = Path(path).open("w", encoding="utf-8")
+        self._file.write(GRAPHML_HEADER)
+
+    def write(self, table: pa.Table) -> None:
+        """Write the agents of one ledger row group and the edges that lead to them."""
+        for batch in table.select([*self.COLUMNS, "parent", "builder"]).to_batches(BATCH_ROWS):
+            self._write(batch.to_pydict())
+
+    def _write(self, cols: dict[str, list]) -> None:
+        rows = zip(*(cols[name] for name in self.COLUMNS), strict=True)
+        parts = [NODE.format(i, escape(kind), level, gen, train, deploy)
+                 for i, kind, level, gen, train, deploy in rows]  # fmt: skip
+        for relation in ("parent", "builder"):
+            sources = zip(cols[relation], cols["id"], strict=True)
+            parts += [EDGE.format(source, i, relation) for source, i in sources if source is not None]
+        self._file.write("".join(parts))
+
+    def close(self) -> None:
+        """End the document."""
+        self._file.write("  </graph>\n</graphml>\n")
+        self._file.close()
+
+
+class PhylogenyWriter:
+    """``phylogeny.csv`` in the ALife data standard, written from the ledger's row groups.
+
+    Columns: ``id``, ``ancestor_list`` (``[parent]``, ``[builder]`` for a tool, ``[none]`` for a
+    founder), ``origin_time`` (the birth step), plus ``kind`` and ``level``.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._file = Path(path).open("w", encoding="utf-8", newline="")
+        self._file.write("id,ancestor_list,origin_time,kind,level\n")
+
+    def write(self, table: pa.Table) -> None:
+        """Write the rows of one ledger row group."""
+        for batch in table.select(["id", "parent", "builder", "birth_step", "kind", "level"]).to_batches(
+            BATCH_ROWS
+        ):
+            self._write(batch.to_pydict())
+
+    def _write(self, cols: dict[str, list]) -> None:
+        ancestors = ("[none]" if p is None and b is None else f"[{p if p is not None else b}]"
+                     for p, b in zip(cols["parent"], cols["builder"], strict=True))  # fmt: skip
+        self._file.write("".join(
+            f"{i},{a},{t},{k},{lv}\n"
+            for i, a, t, k, lv in zip(cols["id"], ancestors, cols["birth_step"], cols["kind"], cols["level"],
+                                      strict=True)
+        ))  # fmt: skip
+
+    def close(self) -> None:
+        """Finish the file."""
+        self._file.close()
+
+
+def open_outputs(recorder: Recorder, directory: Path) -> None:
+    """Stream a recorder's tables into a run directory from now on (what it holds so far first).
+
+    ``levels.parquet``, ``agents.parquet`` (with ``lineage.graphml`` and ``phylogeny.csv``
+    written from it) and ``events.parquet`` grow in row groups as the run goes; ``model.finish()``
+    closes them.
+    """
+    directory = Path(directory)
+    recorder.levels.open(directory / "levels.parquet")
+    recorder.events.open(directory / "events.parquet")
+    lineage = [LineageWriter(directory / "lineage.graphml"), PhylogenyWriter(directory / "phylogeny.csv")]
+    recorder.ledger.open(directory / "agents.parquet", lineage)
+
+
+def write_manifest(directory: Path, manifest: dict[str, Any]) -> None:
+    """Write ``manifest.json`` (standard JSON, see ``json_text``)."""
+    (Path(directory) / "manifest.json").write_text(json_text(manifest), encoding="utf-8")
 
 
 def json_text(data: Any) -> str:
@@ -156,24 +238,3 @@ def json_text(data: Any) -> str:
         return value
 
     return json.dumps(finite(data), indent=2, default=str, allow_nan=False) + "\n"
-
-
-def write_run(out: Path, manifest: dict[str, Any], tables: dict[str, pa.Table]) -> Path:
-    """Write a run directory atomically.
-
-    Args:
-        out: The directory to create (or replace, if it holds an earlier run).
-        manifest: The contents of ``manifest.json``.
-        tables: ``levels``, ``agents``, ``occupancy`` and ``events`` tables.
-
-    Returns:
-        ``out``.
-    """
-    with atomic_directory(out) as tmp:
-        for name, table in tables.items():
-            pq.write_table(table, tmp / f"{name}.parquet")
-        agents = tables["agents"].to_pandas()
-        nx.write_graphml(lineage_graph(agents), tmp / "lineage.graphml")
-        phylogeny(agents).to_csv(tmp / "phylogeny.csv", index=False)
-        (tmp / "manifest.json").write_text(json_text(manifest))
-    return Path(out)

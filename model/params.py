@@ -178,6 +178,10 @@ PARAMS: dict[str, Param] = {
     "deception_share": Param(float, 0.0, "share of tools that are deceptive", 0, 1),
     "defect_trust": Param(float, 0.8, "trust above which a deceptive tool defects", 0, 1),
     "trust_rate": Param(float, 0.1, "how fast trust in a delivering tool grows per step", 0, 1),
+    # Outputs
+    "record_every": Param(
+        int, 1, "levels.parquet holds every n-th step (and each phase's last step)", 1, 10**6
+    ),
 }
 
 

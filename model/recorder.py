@@ -1,14 +1,15 @@
 """What a run remembers: the per-level time series, the ledger of every agent, and occupancy.
 
-Rows are kept as column chunks (numpy arrays) and turned into tables only when written. Only
-metrics of the run's registry (``model.contract``) are recorded.
+The time series, the ledger and the events are ``TableSink``s: written to Parquet in row groups as
+the run goes once the run gives them files (``model.outputs.open_outputs``), so that a run's memory
+does not grow with its length. Only metrics of the run's registry (``model.contract``) are
+recorded; with ``record_every`` n, the time series keeps every n-th step and each phase's last.
 
-Core Objects: Recorder, LEDGER_COLUMNS.
+Core Objects: Recorder, LEDGER_COLUMNS, LEVELS_SCHEMA, EVENTS_SCHEMA.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
 
 import numpy as np
@@ -17,6 +18,7 @@ import pyarrow as pa
 from matryoshka.model.contract import LEVELS_COLUMNS, PHASES, WORLD_LEVEL, Metric
 from matryoshka.model.metrics import level_stats
 from matryoshka.model.population import Population
+from matryoshka.model.tables import TableSink
 
 ALIGN_COLUMNS = (
     "align_parent_train",
@@ -36,6 +38,13 @@ LEDGER_COLUMNS = (
 )  # fmt: skip
 KINDS = ("organism", "tool")
 _VISITS_BUFFER = 1 << 22  # cell visits kept before they are counted (32 MB of codes)
+LEVELS_SCHEMA = pa.schema(list(zip(LEVELS_COLUMNS, (
+    pa.int64(), pa.int64(), pa.string(), pa.int64(), pa.string(), pa.float64(), pa.float64(), pa.int64()
+), strict=True)))  # fmt: skip
+EVENTS_SCHEMA = pa.schema([
+    ("step", pa.int64()), ("event", pa.string()), ("id", pa.int64()), ("builder", pa.int64()),
+    ("level", pa.int64()), ("detail", pa.string()),
+])  # fmt: skip
 
 
 class Recorder:
@@ -46,18 +55,33 @@ class Recorder:
         n_cells: Number of grid cells (for occupancy).
         max_level: Deepest level that can occur.
         metrics: The run's metric registry: the names that may be recorded.
+        record_every: Keep every n-th step of the time series (and each phase's last).
+
+    Attributes:
+        levels: The time series (``levels.parquet``).
+        ledger: One row per agent, written when its row closes (``agents.parquet``).
+        events: Every build, scrap and defection (``events.parquet``).
+        last_step: Each phase's last recorded step so far.
     """
 
     def __init__(
-        self, feature_names: tuple[str, ...], n_cells: int, max_level: int, metrics: Mapping[str, Metric]
+        self,
+        feature_names: tuple[str, ...],
+        n_cells: int,
+        max_level: int,
+        metrics: Mapping[str, Metric],
+        record_every: int = 1,
     ) -> None:
         self.feature_names = feature_names
         self.metrics = metrics
         self.n_levels = max_level + 1
-        self._series: dict[str, list[np.ndarray]] = defaultdict(list)
+        self.record_every = record_every
         self._metric_names: list[str] = []
-        self._ledger: dict[str, list[np.ndarray]] = defaultdict(list)
-        self._events: list[tuple[int, str, int, int, int, str]] = []
+        self.levels = TableSink(LEVELS_SCHEMA, self._levels_rows)
+        self.ledger = TableSink(self._agents_rows(self._no_agents()).schema, self._agents_rows)
+        self.events = TableSink(EVENTS_SCHEMA, self._events_rows)
+        self._unkept: tuple[str, dict[str, np.ndarray]] | None = None  # a step not kept (yet)
+        self.last_step: dict[str, int] = {}
         self._ids_of: dict[tuple[str, ...], np.ndarray] = {}  # checked names -> their codes
         self.n_cells = n_cells
         self._visits = np.zeros((len(PHASES), self.n_levels, n_cells), dtype=np.int64)
@@ -140,15 +164,11 @@ class Recorder:
             lv = np.full(len(world), WORLD_LEVEL)
             rows.append((lv, ids[n_agent + n_count :], values, 0.0 * values, np.ones(len(world), np.int64)))
         lv, mi, mu, sd, n = (np.concatenate(parts) for parts in zip(*rows, strict=True))
-        s = self._series
-        s["step"].append(np.full(len(lv), step))
-        s["generation"].append(np.full(len(lv), generation))
-        s["phase"].append(np.full(len(lv), PHASES.index(phase), dtype=np.int8))
-        s["level"].append(lv)
-        s["metric"].append(mi)
-        s["mean"].append(mu.astype(float))
-        s["std"].append(sd.astype(float))
-        s["count"].append(n.astype(np.int64))
+        self._keep(step, phase, {
+            "step": np.full(len(lv), step), "generation": np.full(len(lv), generation),
+            "phase": np.full(len(lv), PHASES.index(phase), dtype=np.int8), "level": lv, "metric": mi,
+            "mean": mu.astype(float), "std": sd.astype(float), "count": n.astype(np.int64),
+        })  # fmt: skip
         agent_names = names[:n_agent]
         summary = {int(level): dict(zip(agent_names, mean[level].tolist(), strict=True))
                    for level in np.flatnonzero(present)}  # fmt: skip
@@ -160,6 +180,25 @@ class Recorder:
             summary[WORLD_LEVEL] = {name: float(v) for name, v in world.items()}
         return summary
 
+    def _keep(self, step: int, phase: str, rows: dict[str, np.ndarray]) -> None:
+        """Keep a step's rows if it is due; hold the latest other one until it proves a phase's last."""
+        if self._unkept is not None and self._unkept[0] != phase:
+            self.levels.append(**self._unkept[1])
+        self._unkept = None
+        if step % self.record_every == 0:
+            self.levels.append(**rows)
+        else:
+            self._unkept = (phase, rows)
+        self.last_step[phase] = step
+
+    def close(self) -> None:
+        """Keep the last step, and write and close every table (call once, at the end of a run)."""
+        if self._unkept is not None:
+            self.levels.append(**self._unkept[1])
+            self._unkept = None
+        for sink in (self.levels, self.ledger, self.events):
+            sink.close()
+
     def _ids(self, names: tuple[str, ...]) -> np.ndarray:
         """Stable integer codes for metric names."""
         for name in names:
@@ -170,61 +209,71 @@ class Recorder:
     def close_rows(self, columns: dict[str, np.ndarray], death_step: int | None) -> None:
         """Append ledger rows for agents that died (or are alive at the end, ``death_step`` None)."""
         n = len(columns["id"])
-        for name, values in columns.items():
-            self._ledger[name].append(np.asarray(values))
-        self._ledger["death_step"].append(np.full(n, -1 if death_step is None else death_step))
+        self.ledger.append(**columns, death_step=np.full(n, -1 if death_step is None else death_step))
 
     def event(self, step: int, name: str, pop: Population, slot: int, detail: str = "") -> None:
         """Record a rare event (built, scrapped, defected) for the agent in ``slot``."""
-        builder = int(pop["builder"][slot])
-        self._events.append((step, name, int(pop["id"][slot]), builder, int(pop["level"][slot]), detail))
+        self.events.append(step=[step], event=[name], id=[int(pop["id"][slot])],
+                           builder=[int(pop["builder"][slot])], level=[int(pop["level"][slot])],
+                           detail=[detail])  # fmt: skip
 
     def events_table(self) -> pa.Table:
         """Every build, scrap and defection: step, event, id, builder, level, detail."""
-        columns = list(zip(*self._events, strict=True)) or [()] * 6
-        names = ("step", "event", "id", "builder", "level", "detail")
-        types = (pa.int64(), pa.string(), pa.int64(), pa.int64(), pa.int64(), pa.string())
-        return pa.table({n: pa.array(c, t) for n, c, t in zip(names, columns, types, strict=True)})
+        return self.events.table()
 
     def levels_table(self) -> pa.Table:
         """The tidy time series: step, generation, phase, level, metric, mean, std, count."""
-        s = {k: np.concatenate(v) if v else np.zeros(0) for k, v in self._series.items()}
-        if not s:
-            s = {k: np.zeros(0, dtype=int) for k in LEVELS_COLUMNS[:5]}
-            s.update(mean=np.zeros(0), std=np.zeros(0), count=np.zeros(0, dtype=int))
+        return self.levels.table()
+
+    def levels_tail(self, windows: Mapping[str, int]) -> pa.Table:
+        """The time series of each phase's last ``windows[phase]`` steps (what a summary reads)."""
+        filters = [[("phase", "==", phase), ("step", ">", last - windows[phase])]
+                   for phase, last in self.last_step.items()]  # fmt: skip
+        return self.levels.table(filters)
+
+    def agents_table(self) -> pa.Table:
+        """One row per agent ever, in the order their rows closed (deaths, then the survivors)."""
+        return self.ledger.table()
+
+    @staticmethod
+    def _events_rows(cols: dict[str, np.ndarray]) -> pa.Table:
+        return pa.table({field.name: pa.array(cols[field.name], field.type) for field in EVENTS_SCHEMA})
+
+    def _levels_rows(self, s: dict[str, np.ndarray]) -> pa.Table:
         return pa.table(
             {
                 "step": pa.array(s["step"], pa.int64()),
                 "generation": pa.array(s["generation"], pa.int64()),
                 "phase": pa.array(np.array(PHASES)[s["phase"].astype(int)], pa.string()),
                 "level": pa.array(s["level"], pa.int64()),
-                "metric": pa.array(np.array(self._metric_names or [""])[s["metric"].astype(int)]),
+                "metric": pa.array(np.array(self._metric_names)[s["metric"].astype(int)], pa.string()),
                 "mean": pa.array(s["mean"], pa.float64()),
                 "std": pa.array(s["std"], pa.float64()),
                 "count": pa.array(s["count"], pa.int64()),
             }
         )
 
-    def agents_table(self) -> pa.Table:
-        """One row per agent ever, in order of id."""
-        cols = {k: np.concatenate(v) for k, v in self._ledger.items()}
-        order = np.argsort(cols["id"], kind="stable")
-        cols = {k: v[order] for k, v in cols.items()}
+    def _no_agents(self) -> dict[str, np.ndarray]:
+        """Empty ledger columns (for the ledger's schema)."""
+        cols = {name: np.zeros(0, dtype=np.int64) for name in (*LEDGER_COLUMNS, "death_step")}
+        cols["weights"] = np.zeros((0, len(self.feature_names)))
+        return cols
 
+    def _agents_rows(self, cols: dict[str, np.ndarray]) -> pa.Table:
         def nullable(values: np.ndarray) -> pa.Array:
             return pa.array(values, pa.int64(), mask=values < 0)
 
         age = np.maximum(cols["age"], 1)
         table = {
             "id": pa.array(cols["id"], pa.int64()),
-            "kind": pa.array(np.array(KINDS)[cols["kind"]]),
+            "kind": pa.array(np.array(KINDS)[cols["kind"]], pa.string()),
             "level": pa.array(cols["level"], pa.int64()),
             "generation": pa.array(cols["generation"], pa.int64()),
             "parent": nullable(cols["parent"]),
             "builder": nullable(cols["builder"]),
             "birth_step": pa.array(cols["birth_step"], pa.int64()),
             "death_step": nullable(cols["death_step"]),
-            "phase": pa.array(np.array(PHASES)[cols["birth_phase"]]),
+            "phase": pa.array(np.array(PHASES)[cols["birth_phase"]], pa.string()),
             "power": pa.array(cols["power"], pa.float64()),
             "wisdom": pa.array(cols["wisdom"], pa.float64()),
         }

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from matryoshka.model.contract import episode_length, metrics_to_manifest, summarize, summary_windows
 from matryoshka.model.model import MatryoshkaModel
-from matryoshka.model.outputs import check_output, write_run
+from matryoshka.model.outputs import atomic_directory, check_output, open_outputs, write_manifest
 from matryoshka.model.streams import seed_record
 from matryoshka.runs.provenance import source_revision
 
@@ -60,39 +61,36 @@ def run_simulation(
     """
     started = dt.datetime.now(dt.UTC).isoformat()
     check_output(Path(out))
-    model = MatryoshkaModel(scenario, rng=seed, **params)
+    model = MatryoshkaModel(scenario, rng=seed, collect=False, **params)
     source = source_revision()  # as the run starts: the source may change while it runs
     total = expected_steps(model.config)
-    with tqdm(total=total, desc=f"{scenario} seed {seed_record(seed)}", disable=not progress,
-              unit="step", leave=False) as bar:  # fmt: skip
-        while model.running:
-            model.step()
-            bar.update(1)
-    model.finish()
-    tables = {
-        "levels": model.recorder.levels_table(),
-        "agents": model.recorder.agents_table(),
-        "occupancy": model.recorder.occupancy_table(model.world.shape[1]),
-        "events": model.recorder.events_table(),
-    }
-    summary = summarize(tables["levels"].to_pandas(), summary_windows(model.config), model.metrics)
-    manifest = {
-        **model.provenance(),
-        "config": model.config,
-        "seed": seed_record(seed),
-        "source": source,
-        "versions": {name: _version(name) for name in VERSIONED},
-        "started": started,
-        "finished": dt.datetime.now(dt.UTC).isoformat(),
-        "status": "complete",
-        "steps": model.steps,
-        "features": list(model.preset.features),
-        "world": _world_record(model),
-        "metrics": metrics_to_manifest(model.metrics),
-        "shift": _shift_record(model),
-        "summary": summary,
-    }
-    write_run(Path(out), manifest, tables)
+    with atomic_directory(Path(out)) as tmp:
+        open_outputs(model.recorder, tmp)  # the tables grow on disk, not in memory
+        with tqdm(total=total, desc=f"{scenario} seed {seed_record(seed)}", disable=not progress,
+                  unit="step", leave=False) as bar:  # fmt: skip
+            while model.running:
+                model.step()
+                bar.update(1)
+        model.finish()
+        pq.write_table(model.recorder.occupancy_table(model.world.shape[1]), tmp / "occupancy.parquet")
+        windows = summary_windows(model.config)
+        summary = summarize(model.recorder.levels_tail(windows).to_pandas(), windows, model.metrics)
+        write_manifest(tmp, {
+            **model.provenance(),
+            "config": model.config,
+            "seed": seed_record(seed),
+            "source": source,
+            "versions": {name: _version(name) for name in VERSIONED},
+            "started": started,
+            "finished": dt.datetime.now(dt.UTC).isoformat(),
+            "status": "complete",
+            "steps": model.steps,
+            "features": list(model.preset.features),
+            "world": _world_record(model),
+            "metrics": metrics_to_manifest(model.metrics),
+            "shift": _shift_record(model),
+            "summary": summary,
+        })  # fmt: skip
     return summary
 
 

@@ -221,13 +221,12 @@ def test_interrupted_run_writes_nothing(tmp_path, capsys, monkeypatch):
 
 
 def test_failure_while_writing_leaves_no_half_written_directory(tmp_path, monkeypatch):
-    import model.outputs
     from matryoshka.runs.single import run_simulation
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(model.outputs.nx, "write_graphml", broken)
+    monkeypatch.setattr("matryoshka.model.outputs.LineageWriter.write", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         run_simulation("maze-v2", {"population": 6, "generations": 1, "episode_steps": 2}, 0,
                        tmp_path / "run", progress=False)  # fmt: skip

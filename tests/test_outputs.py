@@ -10,6 +10,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from matryoshka.model.model import MatryoshkaModel
@@ -133,3 +134,51 @@ def test_datacollector_has_per_level_reporters_one_row_per_step():
     assert (frame["population_L1"] == PARAMS["population"]).all()
     assert list(frame["phase"].iloc[[0, -1]]) == ["train", "deploy"]
     assert frame["generation"].iloc[-1] == PARAMS["generations"] - 1
+
+
+def test_tables_streamed_in_many_row_groups_are_the_tables_kept_in_memory(tmp_path, monkeypatch):
+    from matryoshka.model import tables
+    from matryoshka.runs.single import run_simulation
+
+    params = {**PARAMS, "deception_share": 0.3}
+    model = MatryoshkaModel("maze-v1", rng=11, **params)  # in memory, as the browser keeps it
+    while model.running:
+        model.step()
+    model.finish()
+    monkeypatch.setattr(tables, "ROWS_PER_GROUP", 7)  # the written run: dozens of row groups
+    run_simulation("maze-v1", params, 11, tmp_path / "run", progress=False)
+    run = tmp_path / "run"
+    assert pq.ParquetFile(run / "levels.parquet").metadata.num_row_groups > 20
+    assert pq.ParquetFile(run / "agents.parquet").metadata.num_row_groups > 2
+    for name, kept in (("levels", model.recorder.levels_table()), ("agents", model.recorder.agents_table()),
+                       ("events", model.recorder.events_table())):  # fmt: skip
+        pd.testing.assert_frame_equal(pd.read_parquet(run / f"{name}.parquet"), kept.to_pandas(), obj=name)
+    agents = pd.read_parquet(run / "agents.parquet")
+    graph = nx.read_graphml(run / "lineage.graphml")
+    assert graph.number_of_nodes() == len(agents)
+    edges = {(int(a), int(b), r) for a, b, r in graph.edges(data="relation")}
+    for relation in ("parent", "builder"):
+        linked = agents[agents[relation].notna()]
+        pairs = zip(linked[relation], linked["id"], strict=True)
+        assert {(int(a), int(b), relation) for a, b in pairs} <= edges
+    assert graph.number_of_edges() == agents["parent"].notna().sum() + agents["builder"].notna().sum()
+    node = graph.nodes[str(int(agents["id"].iloc[-1]))]
+    assert node["kind"] == agents["kind"].iloc[-1] and node["level"] == agents["level"].iloc[-1]
+    phylogeny = pd.read_csv(run / "phylogeny.csv")
+    assert list(phylogeny["id"]) == list(agents["id"])
+
+
+def test_record_every_keeps_every_nth_step_and_each_phases_last(tmp_path):
+    from matryoshka.runs.single import run_simulation
+
+    # 3 generations of 5 steps train (steps 1-15), one episode of 5 deploys (16-20), step 0 the start
+    params = dict(population=6, generations=3, episode_steps=5, deploy_episodes=1, record_every=4)
+    summary = run_simulation("maze-v1", params, 0, tmp_path / "run", progress=False)
+    levels = pd.read_parquet(tmp_path / "run" / "levels.parquet")
+    assert sorted(levels["step"].unique()) == [0, 4, 8, 12, 15, 16, 20]
+    assert set(levels.loc[levels["step"] == 15, "phase"]) == {"train"}
+    assert set(levels.loc[levels["step"] == 16, "phase"]) == {"deploy"}
+    # each phase's summary reads its last episode's recorded steps: train 12 and 15, deploy 16 and 20
+    l1 = levels[(levels["level"] == 1) & (levels["metric"] == "base_return")]
+    train = l1[l1["step"].isin([12, 15])]["mean"].mean()
+    assert summary["train/L1/base_return"] == pytest.approx(train)
