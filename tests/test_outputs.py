@@ -141,12 +141,12 @@ def test_tables_streamed_in_many_row_groups_are_the_tables_kept_in_memory(tmp_pa
     from matryoshka.runs.single import run_simulation
 
     params = {**PARAMS, "deception_share": 0.3}
-    model = MatryoshkaModel("maze-v1", rng=11, **params)  # in memory, as the browser keeps it
+    model = MatryoshkaModel("maze-v2", rng=11, **params)  # in memory, as the browser keeps it
     while model.running:
         model.step()
     model.finish()
     monkeypatch.setattr(tables, "ROWS_PER_GROUP", 7)  # the written run: dozens of row groups
-    run_simulation("maze-v1", params, 11, tmp_path / "run", progress=False)
+    run_simulation("maze-v2", params, 11, tmp_path / "run", progress=False)
     run = tmp_path / "run"
     assert pq.ParquetFile(run / "levels.parquet").metadata.num_row_groups > 20
     assert pq.ParquetFile(run / "agents.parquet").metadata.num_row_groups > 2
@@ -173,7 +173,7 @@ def test_record_every_keeps_every_nth_step_and_each_phases_last(tmp_path):
 
     # 3 generations of 5 steps train (steps 1-15), one episode of 5 deploys (16-20), step 0 the start
     params = dict(population=6, generations=3, episode_steps=5, deploy_episodes=1, record_every=4)
-    summary = run_simulation("maze-v1", params, 0, tmp_path / "run", progress=False)
+    summary = run_simulation("maze-v2", params, 0, tmp_path / "run", progress=False)
     levels = pd.read_parquet(tmp_path / "run" / "levels.parquet")
     assert sorted(levels["step"].unique()) == [0, 4, 8, 12, 15, 16, 20]
     assert set(levels.loc[levels["step"] == 15, "phase"]) == {"train"}
