@@ -188,24 +188,25 @@ def specify(
 
 def audit(
     rng: np.random.Generator,
-    builder_weights: np.ndarray,
-    tool_weights: np.ndarray,
+    reference: np.ndarray,
+    shown: np.ndarray,
     experience: np.ndarray,
     world_cells: np.ndarray,
     phi: np.ndarray,
     n: int,
-    wisdom: float,
+    breadth: float,
     threshold: float,
 ) -> tuple[bool, float]:
-    """Test a tool's behaviour against the builder's own objective on a sample of states.
+    """Test the behaviour a tool shows against a reference objective on a sample of states.
 
-    The sample's breadth grows with wisdom, as in ``sample_cells``. A deceptive tool that still
-    acts on its builder's objective passes: an audit sees behaviour, not intent.
+    The reference is the builder's own objective in an audit, the base objective under oversight.
+    The sample draws a ``Binomial(n, breadth)`` share from the whole world and the rest from the
+    builder's experience, as in ``sample_cells`` (in an audit the breadth is the builder's wisdom).
 
     Returns:
         ``(passed, score)``: the correlation of the two utilities on the sample, and whether it
         reaches ``threshold`` (an undefined correlation fails).
     """
-    cells = sample_cells(rng, experience, world_cells, n, wisdom)
-    score = float(alignment(tool_weights[None, :], builder_weights, phi[cells])[0])
+    cells = sample_cells(rng, experience, world_cells, n, breadth)
+    score = float(alignment(shown[None, :], reference, phi[cells])[0])
     return bool(score >= threshold), score

@@ -6,13 +6,16 @@ replicates (seeds) of each other: figures draw one line, panel or figure per con
 never average different parameter values as if they were seeds. Where a figure would hold more
 conditions than it can show, `Dataset.pages` splits them over several figures.
 
-Core objects: VALUE_ORDER, MAX_CONDITIONS, Page, Dataset.
+Condition values the runs declare themselves (the tool policies, with their colours, in each
+manifest's `tool_policies`) are read from the manifests into the dataset's `Legend`.
+
+Core objects: VALUE_ORDER, MAX_CONDITIONS, Legend, Page, Dataset.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,14 +23,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from matryoshka.model.contract import Metric
+from matryoshka.model.contract import PHASES, Metric, summary_key
 
 if TYPE_CHECKING:
     from matryoshka.analysis.io import Run
 
-#: Reading order of known condition values (baseline-like values last); others sort by value.
-VALUE_ORDER = {v: (0, str(i)) for i, v in enumerate(
-    ("generational", "steady_state", "neutral", "free", "audit", "forbid"))}
+#: Reading order of the selection modes (the null model last); other values sort by value.
+VALUE_ORDER = {v: (0, str(i)) for i, v in enumerate(("generational", "steady_state", "neutral"))}
 #: The most conditions one figure shows (lines in a panel, or rows of panels); more are split.
 MAX_CONDITIONS = 6
 
@@ -39,6 +41,25 @@ def value_key(value: object) -> tuple:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return (1, "", float(value))
     return (2, str(value))
+
+
+@dataclass(frozen=True)
+class Legend:
+    """The condition values the runs declare (their tool policies): reading order and colours.
+
+    Attributes:
+        order: The declared values, in reading order.
+        colours: Each declared value's colour.
+    """
+
+    order: tuple[str, ...] = ()
+    colours: Mapping[str, str] = field(default_factory=dict)
+
+    def key(self, value: object) -> tuple:
+        """Sort key of a condition value: declared values in their order, then as `value_key`."""
+        if isinstance(value, str) and value in self.order:
+            return (0, f"~{self.order.index(value):03d}")  # after the selection modes
+        return value_key(value)
 
 
 def condition_label(condition: Mapping[str, object], empty: str = "all runs") -> str:
@@ -56,12 +77,14 @@ class Page:
         conditions: The conditions shown, each a full mapping axis -> value.
         number: 1-based position among the figures.
         of: How many figures the conditions were split into.
+        legend: The dataset's declared condition values.
     """
 
     fixed: dict
     conditions: list[dict]
     number: int = 1
     of: int = 1
+    legend: Legend = field(default_factory=Legend)
 
     def inner(self, condition: Mapping[str, object]) -> dict:
         """The part of a condition that varies within this figure."""
@@ -121,6 +144,17 @@ class Dataset:
             merged.update(run.metrics)
         return merged
 
+    @cached_property
+    def legend(self) -> Legend:
+        """The tool policies the runs' manifests declare, in their order, with their colours."""
+        colours: dict[str, str] = {}
+        for run in self.runs:
+            declared = run.manifest.get("tool_policies")
+            for name, record in (declared.items() if isinstance(declared, dict) else ()):
+                if isinstance(record, dict) and isinstance(record.get("colour"), str):
+                    colours.setdefault(str(name), record["colour"])
+        return Legend(tuple(colours), colours)
+
     def share_rows(self, table: pd.DataFrame) -> np.ndarray:
         """Which rows of a table hold a share in [0, 1], by their `metric` column and the registry."""
         shares = {name for name, metric in self.metrics.items() if metric.share}
@@ -145,7 +179,7 @@ class Dataset:
         if not names:
             return [{}]
         combos = {tuple(row) for row in self.summary[names].itertuples(index=False)}
-        ordered = sorted(combos, key=lambda row: [value_key(v) for v in row])
+        ordered = sorted(combos, key=lambda row: [self.legend.key(v) for v in row])
         return [dict(zip(names, row, strict=True)) for row in ordered]
 
     def pages(self, axes: Sequence[str] | None = None,
@@ -174,7 +208,7 @@ class Dataset:
             groups.setdefault(tuple(condition[a] for a in outer), []).append(condition)
         chunks = [(dict(zip(outer, key, strict=True)), members[i:i + per_page])
                   for key, members in groups.items() for i in range(0, len(members), per_page)]
-        return [Page(fixed if len(chunks) > 1 else {}, members, i + 1, len(chunks))
+        return [Page(fixed if len(chunks) > 1 else {}, members, i + 1, len(chunks), self.legend)
                 for i, (fixed, members) in enumerate(chunks)]
 
     def runs_in(self, condition: dict) -> int:
@@ -197,11 +231,11 @@ class Dataset:
     def representative(self) -> Run:
         """One run to draw when a figure can show only one (lineage, occupancy).
 
-        Prefers a run with tools allowed and selection on, then the lowest replicate.
+        Prefers a run in which tools were built and selection is on, then the lowest replicate.
         """
         def rank(row: pd.Series) -> tuple:
-            return (row.get("tool_policy") == "forbid", row.get("selection") == "neutral",
-                    row["replicate"], str(row["run_id"]))
+            tools = any(row.get(summary_key(phase, 2, "population"), 0) > 0 for phase in PHASES)
+            return (not tools, row.get("selection") == "neutral", row["replicate"], str(row["run_id"]))
 
         best = min((row for _, row in self.summary.iterrows()), key=rank)
         return next(run for run in self.runs if run.run_id == str(best["run_id"]))

@@ -65,7 +65,7 @@ def analyse(data: Dataset, out: Path) -> Section:
 def _figure(table: pd.DataFrame, page: Page, levels: list, x: str, kind: str) -> Figure:
     """One figure: a row per level, a column per metric, a line per condition of the page."""
     styles = condition_styles([page.inner(c) for c in page.conditions],
-                              "this run" if kind == "run" else "all runs")
+                              "this run" if kind == "run" else "all runs", page.legend.colours)
     fig, axes = new_figure(len(levels), len(METRICS), sharex=True, sharey=True)
     counts: list[list[float]] = [[] for _ in page.conditions]
     for i, level in enumerate(levels):

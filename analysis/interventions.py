@@ -1,4 +1,4 @@
-"""Interventions: base return and alignment under tool_policy free / audit / forbid.
+"""Interventions: base return and alignment under each tool_policy (free, audit, oversight, forbid, ...).
 
 Reads each run's summary (last episode of each phase) and compares the policies within each
 condition of the other axes (the neutral-selection runs are the baseline when the sweep has
@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from matryoshka.analysis.dataset import Dataset, Page, value_key
+from matryoshka.analysis.dataset import Dataset, Page
 from matryoshka.analysis.section import NotApplicable, Section, write_section
 from matryoshka.analysis.series import by_run, select
 from matryoshka.analysis.stats import summarise
@@ -64,7 +64,7 @@ def analyse(data: Dataset, out: Path) -> Section:
                             f"{', '.join(data.axes) or 'none'})")
     others = [a for a in data.axes if a != AXIS]
     table = summarise(_tidy(data), ["panel", "level", *others, AXIS])
-    policies = sorted(table[AXIS].unique(), key=value_key)
+    policies = sorted(table[AXIS].unique(), key=data.legend.key)
     pages = data.pages(others, per_page=PER_FIGURE)
     figures = [_figure(table, page, policies) for page in pages]
     neutral = any(c.get("selection") == "neutral" for c in data.conditions(others))
@@ -74,13 +74,13 @@ def analyse(data: Dataset, out: Path) -> Section:
                "deployment), and each level's alignment with the base objective at the end, for "
                "each tool policy; points are means over seeds, bars the 95% t-interval over the "
                f"seeds of each condition, n beside each point.{baseline} Level 2 and 3 are "
-               "absent under forbid: no tools exist there.")
+               "absent where a policy allows no tools.")
     return write_section(out, NAME, TITLE, caption, figures, table)
 
 
 def _figure(table: pd.DataFrame, page: Page, policies: list) -> Figure:
     """One figure: four panels, tool policy on the x-axis, a colour per condition of the page."""
-    styles = condition_styles([page.inner(c) for c in page.conditions], "all runs")
+    styles = condition_styles([page.inner(c) for c in page.conditions], "all runs", page.legend.colours)
     fig, axes = new_figure(2, 2, panel=(4.4, 3.0))
     for ax, (panel, (title, ylabel, _, _)) in zip(axes.flat, PANELS.items(), strict=True):
         rows = table[table["panel"] == panel]

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from matryoshka.analysis.dataset import Dataset, Page, condition_label, value_key
+from matryoshka.analysis.dataset import Dataset, Legend, Page, condition_label
 from matryoshka.analysis.io import InputError, load
 from matryoshka.analysis.series import select
 from matryoshka.analysis.stats import summarise
@@ -80,11 +80,11 @@ def _tidy(data: Dataset, metric: str) -> pd.DataFrame:
         value=data.summary[metric].astype(float)).dropna(subset=["value"])
 
 
-def _categories(values: pd.Series) -> list | None:
+def _categories(values: pd.Series, legend: Legend) -> list | None:
     """The values of a non-numeric axis in reading order (their x positions are 0, 1, ...)."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return None
-    return sorted(values.unique(), key=value_key)
+    return sorted(values.unique(), key=legend.key)
 
 
 def _figure(table: pd.DataFrame, page: Page, metric: str, by: str, hue: str | None,
@@ -93,12 +93,12 @@ def _figure(table: pd.DataFrame, page: Page, metric: str, by: str, hue: str | No
     columns = min(PANEL_COLUMNS, len(page.conditions))
     rows = -(-len(page.conditions) // columns)
     fig, axes = new_figure(rows, columns, panel=(4.2, 3.2), sharex=True, sharey=True)
-    styles = condition_styles(lines, "all runs")
+    styles = condition_styles(lines, "all runs", page.legend.colours)
     counts: list[list[float]] = [[] for _ in lines]
-    categories = _categories(table[by])
+    categories = _categories(table[by], page.legend)
     for ax, panel in zip(axes.flat, page.conditions, strict=False):
         for k, (line, style) in enumerate(zip(lines, styles, strict=True)):
-            part = select(table, {**panel, **line}).sort_values(by, key=lambda s: s.map(value_key))
+            part = select(table, {**panel, **line}).sort_values(by, key=lambda s: s.map(page.legend.key))
             x = (part[by].to_numpy(dtype=float) if categories is None
                  else np.array([categories.index(v) for v in part[by]], dtype=float))
             plot_band(ax, x, part["mean"], part["ci_low"], part["ci_high"], **style)

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from matryoshka.analysis.dataset import Dataset, value_key
+from matryoshka.analysis.dataset import Dataset
 from matryoshka.analysis.entry import Skipped
 from matryoshka.analysis.section import Section
 from matryoshka.analysis.style import DPI
@@ -50,9 +50,9 @@ def _link(path: Path, out: Path) -> str:
     return quote(Path(os.path.relpath(path, out)).as_posix())
 
 
-def _ordered(values: pd.Series) -> list:
-    """Distinct values in reading order (free, audit, forbid; numbers ascending)."""
-    return sorted(values.unique(), key=value_key)
+def _ordered(values: pd.Series, data: Dataset) -> list:
+    """Distinct values in reading order (selection modes, tool policies as declared; numbers ascending)."""
+    return sorted(values.unique(), key=data.legend.key)
 
 
 def _describe(data: Dataset) -> str:
@@ -60,7 +60,7 @@ def _describe(data: Dataset) -> str:
     scenarios = sorted({run.scenario for run in data.runs})
     what = (f"one run ({data.runs[0].run_id})" if data.kind == "run"
             else f"a sweep of {len(data.runs)} complete runs")
-    axes = ", ".join(f"{a} ∈ {{{', '.join(map(str, _ordered(data.summary[a])))}}}"
+    axes = ", ".join(f"{a} ∈ {{{', '.join(map(str, _ordered(data.summary[a], data)))}}}"
                      for a in data.axes) or "none"
     notes = "".join(f"<br>{html.escape(n)}" for n in data.notes)
     return (f"<p>Source: <code>{html.escape(str(data.path))}</code>: {what} of "

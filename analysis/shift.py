@@ -68,7 +68,7 @@ def analyse(data: Dataset, out: Path) -> Section:
 def _figure(table: pd.DataFrame, page: Page, measures: list[str], shift: dict, shares: bool) -> Figure:
     """One figure: a panel per measure, a line per condition of the page, n at each point."""
     axis = shift["axis"]
-    styles = condition_styles([page.inner(c) for c in page.conditions], "all runs")
+    styles = condition_styles([page.inner(c) for c in page.conditions], "all runs", page.legend.colours)
     fig, axes = new_figure(1, len(measures), panel=(4.2, 3.2), sharey=True)
     counts: list[list[float]] = [[] for _ in page.conditions]
     for ax, measure in zip(axes[0], measures, strict=True):

@@ -29,10 +29,10 @@ OKABE_ITO = {
 CYCLE = tuple(OKABE_ITO[c] for c in ("blue", "vermillion", "bluish_green", "orange",
                                       "reddish_purple", "sky_blue", "black"))
 #: Fixed colours for known condition values, so a value looks the same in every figure.
-VALUE_COLOURS = {"free": OKABE_ITO["blue"], "audit": OKABE_ITO["bluish_green"],
-                 "forbid": OKABE_ITO["vermillion"], "train": OKABE_ITO["blue"],
-                 "deploy": OKABE_ITO["vermillion"], "generational": OKABE_ITO["blue"],
-                 "steady_state": OKABE_ITO["orange"], "neutral": OKABE_ITO["black"]}
+#: (Tool policies declare their own colours; the runs write them into their manifests.)
+VALUE_COLOURS = {"train": OKABE_ITO["blue"], "deploy": OKABE_ITO["vermillion"],
+                 "generational": OKABE_ITO["blue"], "steady_state": OKABE_ITO["orange"],
+                 "neutral": OKABE_ITO["black"]}
 #: The neutral (null-model) baseline is dotted wherever it appears.
 SELECTION_LINESTYLES = {"generational": "-", "steady_state": "--", "neutral": ":"}
 #: Perceptually uniform, colour-blind-safe colour maps.
@@ -54,13 +54,14 @@ def new_figure(nrows: int = 1, ncols: int = 1, panel: tuple[float, float] = (3.6
     return fig, axes
 
 
-def condition_styles(conditions: Sequence[Mapping[str, object]],
-                     empty: str = "all runs") -> list[dict]:
+def condition_styles(conditions: Sequence[Mapping[str, object]], empty: str = "all runs",
+                     colours: Mapping[str, str] | None = None) -> list[dict]:
     """Line styles for conditions: colour from the non-selection values, line style from selection.
 
     Args:
         conditions: Each a mapping axis -> value, e.g. {"selection": "neutral"}.
         empty: The label of the empty condition (no hue axes).
+        colours: Colours the runs declare for some values (their tool policies: `Legend.colours`).
 
     Returns:
         One dict of `color`, `linestyle` and `label` per condition.
@@ -74,7 +75,8 @@ def condition_styles(conditions: Sequence[Mapping[str, object]],
         selection = str(condition.get("selection", ""))
         # One varying value names its colour; selection alone too (neutral is black).
         named = rest[0][1] if len(rest) == 1 else (selection if not rest else None)
-        colour = VALUE_COLOURS.get(str(named)) or CYCLE[keys.index(rest) % len(CYCLE)]
+        colour = ((colours or {}).get(str(named)) or VALUE_COLOURS.get(str(named))
+                  or CYCLE[keys.index(rest) % len(CYCLE)])
         styles.append({"color": colour, "linestyle": SELECTION_LINESTYLES.get(selection, "-"),
                        "label": condition_label(condition, empty)})
     return styles

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from matryoshka.analysis.dataset import Dataset, value_key
+from matryoshka.analysis.dataset import Dataset
 from matryoshka.analysis.section import NotApplicable, Section, write_section
 from matryoshka.analysis.stats import format_ci, summarise
 from matryoshka.model.contract import PHASES, parse_summary_key
@@ -58,7 +58,7 @@ def headline(table: pd.DataFrame, data: Dataset) -> pd.DataFrame:
     seeds = [data.runs_in({a: row[a] for a in axes}) for _, row in wide.iterrows()]
     wide.insert(len(axes), "n", seeds)
     wide["order"] = wide["phase"].map({p: i for i, p in enumerate(PHASES)}).fillna(len(PHASES))
-    keys = [wide[a].map(value_key) for a in axes]
+    keys = [wide[a].map(data.legend.key) for a in axes]
     wide = wide.assign(**{f"_key{i}": k for i, k in enumerate(keys)})
     sort = [*(f"_key{i}" for i in range(len(axes))), "order", "level"]
     return wide.sort_values(sort).drop(columns=["order", *(f"_key{i}" for i in range(len(axes)))])

@@ -56,10 +56,10 @@ def analyse(data: Dataset, out: Path) -> Section:
     levels = sorted(tidy["level"].unique())
     if len(levels) < 2:
         raise NotApplicable("only Level 1 has alignment data: no tools were built "
-                            "(tool_policy=forbid, or too little power)")
+                            "(a tool policy that forbids them, or too little power)")
     axes = list(data.axes)
     table = summarise(tidy, [*axes, "measure", "world", "level"])
-    # Conditions without tools (tool_policy=forbid) have nothing to say about hand-offs.
+    # Conditions without tools have nothing to say about hand-offs.
     shown = [c for c in data.conditions() if select(table, c)["level"].nunique() > 1]
     pages = [page for page in data.pages() if any(c in shown for c in page.conditions)]
     figures = [_figure(table, page, [c for c in page.conditions if c in shown], levels)

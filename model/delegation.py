@@ -14,7 +14,8 @@ import numpy as np
 
 from matryoshka.agents.evolve import EvolveSettings
 from matryoshka.agents.genome import Genome
-from matryoshka.agents.specification import HandOff, audit, specify
+from matryoshka.agents.specification import HandOff, specify
+from matryoshka.model.policies import NewTool
 
 if TYPE_CHECKING:
     from matryoshka.model.model import MatryoshkaModel
@@ -147,7 +148,7 @@ def update_trust(model: MatryoshkaModel, slots: np.ndarray) -> np.ndarray:
     )
     pop["trust"][tools] += cfg["trust_rate"] * (delivered - pop["trust"][tools])
     builders = pop["builder_slot"][tools]
-    pop["dependence"][builders] = pop["trust"][tools]
+    pop["dependence"][builders] = model.policy.dependence(pop["trust"][tools])
     turning = tools[
         pop["deceptive"][tools]
         & (pop["defected_step"][tools] < 0)
@@ -161,11 +162,12 @@ def update_trust(model: MatryoshkaModel, slots: np.ndarray) -> np.ndarray:
 
 
 def build_tools(model: MatryoshkaModel, slots: np.ndarray) -> dict[str, np.ndarray]:
-    """Let able agents build a tool each: specify its objective, maybe audit it.
+    """Let able agents build a tool each: specify its objective, then let the policy check it.
 
-    An agent may build when tools are allowed, its level is below ``max_depth``, its power reaches
-    ``build_power``, it can pay ``build_cost`` (and ``audit_cost``, and ``spec_cost`` for each
-    candidate an evolving builder judges), it has no live tool, and a ``build_rate`` coin comes up.
+    An agent may build when its tool policy allows tools, its level is below ``max_depth``, its
+    power reaches ``build_power``, it can pay ``build_cost`` (plus what its policy adds, and
+    ``spec_cost`` for each candidate an evolving builder judges), it has no live tool, and a
+    ``build_rate`` coin comes up. A tool that fails the policy's check is scrapped at once.
 
     Returns:
         ``built`` and ``scrapped`` counts per level of the new tools.
@@ -174,9 +176,10 @@ def build_tools(model: MatryoshkaModel, slots: np.ndarray) -> dict[str, np.ndarr
     counts = {name: np.zeros(model.recorder.n_levels, dtype=np.int64) for name in ("built", "scrapped")}
     # Both coins for every live agent, whatever the policy: the draws never depend on parameters.
     coins, deceive = model.streams["building"].random((2, len(slots)))
-    if cfg["tool_policy"] == "forbid" or len(slots) == 0:
+    policy = model.policy
+    if not policy.may_build or len(slots) == 0:
         return counts
-    fixed = cfg["build_cost"] + (cfg["audit_cost"] if cfg["tool_policy"] == "audit" else 0.0)
+    fixed = cfg["build_cost"] + policy.extra_cost(cfg)
     price = np.full(cfg["max_depth"] + 1, np.inf)  # by the builder's level; none at max_depth
     for level, handoff in model.handoffs.items():
         price[level - 1] = fixed + cfg["spec_cost"] * handoff.evaluations
@@ -208,16 +211,13 @@ def build_tools(model: MatryoshkaModel, slots: np.ndarray) -> dict[str, np.ndarr
         pop["fitness"][builder] -= cost
         tool = model.spawn_tool(genome, builder, deceptive)
         built.append(tool)
-        if cfg["tool_policy"] == "audit":
-            shown = own if deceptive else weights  # a pretending tool behaves like its builder
-            passed, score = audit(
-                model.streams.at("audit", model.steps), own, shown, experience, world_cells, phi,
-                handoff.samples, pop["wisdom"][builder], cfg["audit_threshold"],
-            )  # fmt: skip
-            if not passed:
-                pop["scrapped"][tool] = True
-                model.recorder.event(model.steps, "scrapped", pop, tool, f"audit score {score:.3f}")
-                scrapped.append(tool)
+        new = NewTool(own, weights, deceptive, model.base_weights, experience, world_cells, phi,
+                      handoff.samples, float(pop["wisdom"][builder]))  # fmt: skip
+        verdict = policy.check(model.streams.at("audit", model.steps), new, cfg)
+        if verdict is not None and not verdict[0]:
+            pop["scrapped"][tool] = True
+            model.recorder.event(model.steps, "scrapped", pop, tool, f"{policy.name} score {verdict[1]:.3f}")
+            scrapped.append(tool)
     built_slots = np.array(built, dtype=np.int64)
     model.measure(built_slots, has_parent=True)
     np.add.at(counts["built"], pop["level"][built_slots], 1)

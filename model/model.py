@@ -37,6 +37,7 @@ from matryoshka.model.delegation import (
 from matryoshka.model.lifecycle import TRAIL, Lifecycle
 from matryoshka.model.metrics import RELATIVE_ZERO, cell_stats
 from matryoshka.model.params import ConfigError
+from matryoshka.model.policies import get_policy
 from matryoshka.model.population import Population
 from matryoshka.model.recorder import ALIGN_COLUMNS, Recorder
 from matryoshka.model.scenarios import DEFAULT_SCENARIO, get
@@ -89,6 +90,7 @@ class MatryoshkaModel(Lifecycle, Model):
         self.random.seed(streams.python_seed("mesa"))
         self.preset = preset
         self.config = config
+        self.policy = get_policy(config["tool_policy"])
         self.tool_features = self._feature_list("tool_features", preset.tool_features)
         self.handoffs = hand_offs(config, {
             level: preset.mask(self._feature_list(f"tool_features_L{level}", self.tool_features))
@@ -246,7 +248,7 @@ class MatryoshkaModel(Lifecycle, Model):
         self._apply(update, slots)
         kept = credit_chain(
             reward, levels, rows_of(pop.capacity, slots, pop["builder_slot"][slots]),
-            cfg["tool_share"], cfg["max_depth"],
+            self.policy.credit_share(cfg), cfg["max_depth"],
         )  # fmt: skip
         cost = np.where(
             levels >= 2, cfg["tool_upkeep"], cfg["metabolism"] + cfg["power_cost"] * pop["power"][slots]

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from matryoshka.model.policies import POLICIES
+
 
 class ConfigError(ValueError):
     """A parameter, scenario or file given by the user that is not allowed.
@@ -129,7 +131,9 @@ PARAMS: dict[str, Param] = {
     "power_cost": Param(float, 0.05, "energy per step per unit of power", 0, LARGE),
     "perception_noise": Param(float, 1.0, "multiplier on the scenario's perception noise", 0, 100),
     # Tools
-    "tool_policy": Param(str, "free", "what tools may be built", choices=("free", "forbid", "audit")),
+    "tool_policy": Param(
+        str, "free", "what tools may be built and how they are checked", choices=tuple(POLICIES)
+    ),
     "max_depth": Param(int, 3, "deepest level an agent may have (1 = organisms only)", 1, MAX_DEPTH),
     "build_cost": Param(float, 2.0, "energy a builder pays to build a tool", 0, LARGE),
     "build_rate": Param(float, 0.05, "chance per step that an able agent builds a tool", 0, 1),
@@ -173,8 +177,12 @@ PARAMS: dict[str, Param] = {
         )
         for level in range(2, MAX_DEPTH + 1)
     },
-    "audit_threshold": Param(float, 0.5, "audit: alignment below which a tool is scrapped", -1, 1),
-    "audit_cost": Param(float, 0.5, "audit: energy an audit costs the builder", 0, LARGE),
+    "audit_threshold": Param(float, 0.5, "audit, oversight: alignment below which a tool is scrapped", -1, 1),
+    "audit_cost": Param(float, 0.5, "audit, oversight: energy checking a tool costs its builder", 0, LARGE),
+    "oversight_breadth": Param(
+        float, 0.5, "oversight: share of the overseer's sample drawn from the whole world, not the trail",
+        0, 1,
+    ),
     "deception_share": Param(float, 0.0, "share of tools that are deceptive", 0, 1),
     "defect_trust": Param(float, 0.8, "trust above which a deceptive tool defects", 0, 1),
     "trust_rate": Param(float, 0.1, "how fast trust in a delivering tool grows per step", 0, 1),

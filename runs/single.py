@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 from matryoshka.model.contract import episode_length, metrics_to_manifest, summarize, summary_windows
 from matryoshka.model.model import MatryoshkaModel
 from matryoshka.model.outputs import atomic_directory, check_output, open_outputs, write_manifest
+from matryoshka.model.policies import POLICIES
 from matryoshka.model.streams import seed_record
 from matryoshka.runs.provenance import source_revision
 
@@ -89,6 +90,7 @@ def run_simulation(
             "world": _world_record(model),
             "metrics": metrics_to_manifest(model.metrics),
             "shift": _shift_record(model),
+            "tool_policies": {name: cls.record() for name, cls in POLICIES.items()},
             "summary": summary,
         })  # fmt: skip
     return summary

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -40,9 +41,9 @@ def test_summary_has_one_row_per_condition_phase_and_level_with_n_seeds(unseen: 
     assert list(row["spec_samples"]) == [4, 64] and list(row["n"]) == [3, 3]
 
 
-def _dataset(points: list[dict]) -> Dataset:
+def _dataset(points: list[dict], runs: tuple = ()) -> Dataset:
     rows = [{"run_id": f"r{i}", "replicate": 0, **p} for i, p in enumerate(points)]
-    return Dataset(Path("."), "sweep", (), pd.DataFrame(rows), tuple(points[0]))
+    return Dataset(Path("."), "sweep", runs, pd.DataFrame(rows), tuple(points[0]))
 
 
 def test_pages_keep_the_last_axes_in_a_figure_and_split_the_first() -> None:
@@ -62,8 +63,11 @@ def test_pages_keep_the_last_axes_in_a_figure_and_split_the_first() -> None:
 
 
 def test_conditions_are_in_reading_order() -> None:
+    # The tool policies are in the order the runs' manifests declare them.
+    declared = SimpleNamespace(manifest={"tool_policies": {
+        name: {"doc": name, "colour": "#000000"} for name in ("free", "audit", "forbid")}})
     data = _dataset([{"tool_policy": t, "n": v} for t in ("forbid", "free", "audit")
-                     for v in (10, 2)])
+                     for v in (10, 2)], runs=(declared,))
     assert data.conditions(["tool_policy"]) == [{"tool_policy": t}
                                                 for t in ("free", "audit", "forbid")]
     assert [c["n"] for c in data.conditions(["n"])] == [2, 10]

@@ -42,6 +42,10 @@ TOOL_ONLY = ("built", "scrapped", "defected", "trust", "dependence")
 METRICS = metrics_to_manifest(metric_registry(CORE_METRICS, map(weight_metric, FEATURES), (
     Metric("reached_exit", "reached the exit", PHASE_END, share=True, headline=True),
     Metric("reached_proxy", "reached the training exit", PHASE_END, share=True, headline=True))))
+#: The tool policies the fixture's manifests declare, in reading order, with their colours.
+TOOL_POLICIES = {"free": {"doc": "free", "colour": "#0072B2"},
+                 "audit": {"doc": "audit", "colour": "#009E73"},
+                 "forbid": {"doc": "forbid", "colour": "#D55E00"}}
 HALF_WIDTH_3 = 4.302652729911275 * 0.01 / np.sqrt(3)  # t(0.975, 2) * sd / sqrt(n), sd = 0.01
 
 
@@ -172,6 +176,7 @@ def write_run(path: Path, seed: int = 0, replicate: int = 1, scenario: str = "ma
         "versions": {"matryoshka": "0.1.0"}, "started": "2025-01-01T00:00:00",
         "finished": "2025-01-01T00:00:05", "status": "complete", "features": list(FEATURES),
         "metrics": METRICS,
+        "tool_policies": TOOL_POLICIES,
         "world": {"width": WIDTH, "height": HEIGHT, "walls": WALLS, "exit_train": [5, 5],
                   "exit_deploy": [9, 1], "landmark_train": [5, 5], "landmark_deploy": [5, 5],
                   "marks": {"exit": "#e69f00", "landmark": "#8e24aa"}} if maze else None,

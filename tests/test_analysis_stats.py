@@ -256,10 +256,11 @@ def test_competence_cells_average_their_runs(tmp_path: Path) -> None:
 
 
 def test_condition_styles_keep_colours_and_dot_the_neutral_baseline() -> None:
+    declared = {"forbid": "#123456"}  # the colour a run's manifest declares for its policy
     styles = condition_styles([{"selection": "generational", "tool_policy": "forbid"},
                                {"selection": "neutral", "tool_policy": "forbid"},
-                               {"selection": "neutral"}])
-    assert styles[0]["color"] == styles[1]["color"] == OKABE_ITO["vermillion"]
+                               {"selection": "neutral"}], colours=declared)
+    assert styles[0]["color"] == styles[1]["color"] == "#123456"
     assert [s["linestyle"] for s in styles] == ["-", ":", ":"]
     assert styles[2]["color"] == OKABE_ITO["black"]
     assert styles[1]["label"] == "selection=neutral, tool_policy=forbid"

@@ -85,7 +85,7 @@ def test_defaults_one_point_one_seed():
         ({"params": {"population": 1}}, "[params]: parameter 'population' = 1 is not allowed"),
         ({"sweep": {"tool_polcy": ["free"]}}, "unknown parameter 'tool_polcy'. Did you mean 'tool_policy'?"),
         ({"sweep": {"tool_policy": ["free", "fre"]}}, "parameter 'tool_policy' = 'fre' is not allowed: "
-                                                      "expected one of 'free', 'forbid', 'audit'"),
+         "expected one of 'free', 'audit', 'oversight', 'forbid'"),
         ({"sweep": {"power": []}}, "'power' = [] is not allowed: expected a non-empty list"),
         ({"sweep": {"power": 0.5}}, "'power' = 0.5 is not allowed: expected a non-empty list"),
         ({"sweep": {"power": [0.5, 0.5]}}, "'power' lists 0.5 twice"),

@@ -10,7 +10,7 @@ from matryoshka.model.model import MatryoshkaModel
 from matryoshka.runs.experiment import load
 
 SHIPPED = sorted((Path(__file__).parents[1] / "runs").glob("*.toml"))
-EXPECTED = {"default": 18, "competence": 120, "interventions": 30, "shift": 18, "evolution": 9,
+EXPECTED = {"default": 18, "competence": 120, "interventions": 40, "shift": 18, "evolution": 9,
             "approval": 18, "telephone": 100, "horizon": 60}
 
 
