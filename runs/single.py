@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from matryoshka.model.contract import episode_length, metrics_to_manifest, summarize, summary_windows
+from matryoshka.model.integrity import file_records
 from matryoshka.model.model import MatryoshkaModel
 from matryoshka.model.outputs import atomic_directory, check_output, open_outputs, write_manifest
 from matryoshka.model.policies import POLICIES
@@ -92,6 +93,7 @@ def run_simulation(
             "shift": _shift_record(model),
             "tool_policies": {name: cls.record() for name, cls in POLICIES.items()},
             "summary": summary,
+            "files": file_records(tmp),  # last: what makes the directory count as a finished run
         })  # fmt: skip
     return summary
 

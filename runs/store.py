@@ -8,10 +8,12 @@ Layout::
     DIR/sweep.parquet        one row per run, rebuilt from the above at the end of each sweep
     DIR/.lock, DIR/.scratch/ the lock held while a sweep runs; local workers' scratch files
 
-A run is complete exactly when ``DIR/runs/<run_id>/manifest.json`` exists: run directories appear
-whole or not at all, so the run directories themselves are the record of what is done, and a
-resumed sweep needs nothing else. Leftovers of a killed sweep (``.tmp`` directories) are removed
-when the directory is opened again.
+A run is complete exactly when ``DIR/runs/<run_id>/manifest.json`` lists each of the run's files
+with its size and checksum and they match (``model.integrity``): run directories appear whole or
+not at all, so the run directories themselves are the record of what is done, and a resumed sweep
+needs nothing else. A damaged run directory (a truncated or deleted file) is removed and its run
+runs again; so are the leftovers of a killed sweep (``.tmp`` directories), when the directory is
+opened again. What a worker sends back is checked the same way before it is written.
 
 Core Objects: SweepDir.
 """
@@ -29,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from matryoshka.model.contract import META_COLUMNS
+from matryoshka.model.integrity import MANIFEST, damage, file_record, listed_files, run_damage
 from matryoshka.model.outputs import atomic_directory, check_writable
 from matryoshka.model.params import ConfigError
 from matryoshka.runs.backends import RunResult
@@ -61,6 +64,8 @@ class SweepDir:
         self.scratch = self.root / ".scratch"
         self.experiment = experiment
         self.max_runs = max_runs
+        self._complete: dict[str, bool] = {}
+        self.damaged: dict[str, str] = {}  # run directories found damaged, and how
         self._check_contents()
         check_writable(self.root, "--out", inside=True)
         self.root.mkdir(parents=True, exist_ok=True)
@@ -135,16 +140,30 @@ class SweepDir:
     # -- runs ---------------------------------------------------------------------------------
 
     def is_complete(self, run_id: str) -> bool:
-        """Whether the run's directory is complete."""
-        return (self.runs / run_id / "manifest.json").is_file()
+        """Whether the run's directory is whole (checked once; damage is noted in ``damaged``)."""
+        if run_id not in self._complete:
+            path = self.runs / run_id
+            problem = run_damage(path) if path.is_dir() else "missing"
+            if path.is_dir() and problem is not None:
+                self.damaged[run_id] = problem
+            self._complete[run_id] = problem is None
+        return self._complete[run_id]
 
     def store(self, result: RunResult) -> None:
-        """Write a finished run: its directory (atomically), or its error record."""
+        """Write a finished run: its directory (atomically), or its error record.
+
+        A run whose files do not match its own manifest's list is recorded as failed instead.
+        """
         record = self.failed / f"{result.run_id}.json"
+        if result.error is None:
+            problem = _result_damage(result.files)
+            if problem is not None:
+                result = RunResult(result.run_id, error=f"the worker's files are damaged: {problem}")
         if result.error is None:
             with atomic_directory(self.runs / result.run_id) as tmp:
                 for name, data in result.files.items():
                     (tmp / name).write_bytes(data)
+            self._complete[result.run_id] = True
             record.unlink(missing_ok=True)
         else:
             self.failed.mkdir(exist_ok=True)
@@ -198,6 +217,19 @@ class SweepDir:
         finally:
             tmp.unlink(missing_ok=True)
         return out
+
+
+def _result_damage(files: dict[str, bytes]) -> str | None:
+    """What is wrong with the files a worker sent back, or None if they are a whole run."""
+    try:
+        manifest = json.loads(files.get(MANIFEST, b"").decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return f"no readable {MANIFEST}"
+    listed = listed_files(manifest) or {}
+    unlisted = sorted(set(files) - set(listed) - {MANIFEST})
+    if unlisted:
+        return f"{unlisted[0]!r} is not among the files its manifest lists"
+    return damage(manifest, {name: file_record(files[name]) for name in listed if name in files})
 
 
 def _tmp_beside(path: Path) -> Path:

@@ -42,6 +42,7 @@ class SweepResult:
         complete: Runs complete now.
         failed: Runs that raised (their errors are in ``sweep.parquet``).
         table: The sweep table's path.
+        damaged: Runs whose directories were found damaged, and so ran again.
     """
 
     scenario: str
@@ -50,6 +51,7 @@ class SweepResult:
     complete: int
     failed: int
     table: Path
+    damaged: int = 0
 
 
 class SweepInterrupted(Exception):
@@ -101,6 +103,9 @@ def run_sweep(
         try:
             todo = [spec for spec in specs if not store.is_complete(spec.run_id)]
             skipped = len(specs) - len(todo)
+            for run_id, problem in store.damaged.items():  # said even when quiet: outputs were lost
+                print(f"{run_id}: its run directory was damaged ({problem}); running it again",
+                      file=sys.stderr)  # fmt: skip
             scratch = str(store.scratch) if backend.local else None
             tasks = (RunTask(s.run_id, exp.scenario, s.params, s.seed, scratch) for s in todo)
             if progress:
@@ -111,7 +116,8 @@ def run_sweep(
             table = store.write_table(specs)
         finally:
             store.close()
-    return SweepResult(exp.scenario, len(specs), skipped, len(specs) - failed, failed, table)
+    return SweepResult(exp.scenario, len(specs), skipped, len(specs) - failed, failed, table,
+                       len(store.damaged))  # fmt: skip
 
 
 def _execute(
@@ -161,6 +167,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(format_sweep_summary(pd.read_parquet(result.table), metrics) + "\n")
     print(f"{result.complete} of {result.total} runs complete"
           + (f" ({result.skipped} from an earlier sweep)" if result.skipped else "")
+          + (f"; {result.damaged} damaged ones ran again" if result.damaged else "")
           + f"; sweep table: {result.table}")  # fmt: skip
     if result.failed:
         print(f"{result.failed} of {result.total} runs failed: their errors are in the 'error' column of "

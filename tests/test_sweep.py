@@ -230,3 +230,73 @@ def test_scheduler_without_dask_says_how_to_install(tmp_path, capsys, monkeypatc
     exp = write_experiment(tmp_path)
     assert main(["sweep", str(exp), "--out", str(tmp_path / "out"), "--scheduler", "tcp://h:8786"]) == 2
     assert "pip install 'matryoshka[cluster]'" in capsys.readouterr().err
+
+
+def test_a_damaged_run_is_run_again_and_ends_identical(tmp_path, capsys):
+    exp = write_experiment(tmp_path)
+    out = tmp_path / "out"
+    assert main(["sweep", str(exp), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    runs = out / "runs"
+    before = {run: {p.name: p.read_bytes() for p in (runs / run).iterdir() if p.name != "manifest.json"}
+              for run in ("r0001", "r0002", "r0003")}  # fmt: skip
+    kept = (runs / "r0000" / "levels.parquet").stat().st_mtime_ns
+    levels = runs / "r0001" / "levels.parquet"
+    levels.write_bytes(levels.read_bytes()[:-100])  # truncated: the footer is gone
+    (runs / "r0002" / "agents.parquet").unlink()
+    events = runs / "r0003" / "events.parquet"  # same size, one byte changed
+    data = bytearray(events.read_bytes())
+    data[len(data) // 2] ^= 1
+    events.write_bytes(bytes(data))
+    capsys.readouterr()
+
+    assert main(["sweep", str(exp), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert "r0001: its run directory was damaged (levels.parquet has" in captured.err
+    assert "r0002: its run directory was damaged (agents.parquet is missing); running it" in captured.err
+    assert "r0003: its run directory was damaged (events.parquet does not match the checksum" in captured.err
+    assert "4 of 4 runs complete (1 from an earlier sweep); 3 damaged ones ran again" in captured.out
+    assert (runs / "r0000" / "levels.parquet").stat().st_mtime_ns == kept  # the whole one was not rerun
+    for run, files in before.items():  # byte for byte what the first sweep wrote
+        assert {p.name: p.read_bytes() for p in (runs / run).iterdir() if p.name != "manifest.json"} == files
+
+
+def test_a_run_without_checksums_counts_as_unfinished(tmp_path):
+    from matryoshka.model.integrity import run_damage
+
+    exp = write_experiment(tmp_path, count=1)
+    out = tmp_path / "out"
+    run_sweep(exp, out, workers=1, progress=False)
+    manifest = out / "runs" / "r0000" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    assert set(data["files"]) == {p.name for p in manifest.parent.iterdir()} - {"manifest.json"}
+    assert run_damage(manifest.parent) is None
+    del data["files"]  # as a run written before files were listed
+    manifest.write_text(json.dumps(data))
+    assert "lists no output files" in run_damage(manifest.parent)
+    result = run_sweep(exp, out, workers=1, progress=False)
+    assert (result.skipped, result.damaged, result.complete) == (1, 1, 2)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda files: files.update({"../escape.txt": b"x"}), "'../escape.txt' is not among the files"),
+    (lambda files: files.update({"levels.parquet": files["levels.parquet"][:-1]}), "levels.parquet has"),
+    (lambda files: files.pop("agents.parquet"), "agents.parquet is missing"),
+    (lambda files: files.update({"manifest.json": b"{"}), "no readable manifest.json"),
+])  # fmt: skip
+def test_files_a_worker_sends_are_checked_before_they_are_written(tmp_path, change, message):
+    from matryoshka.runs.backends import RunTask, execute
+    from matryoshka.runs.experiment import load
+
+    exp = load(write_experiment(tmp_path, count=1))
+    spec = exp.runs()[0]
+    result = execute(RunTask(spec.run_id, exp.scenario, spec.params, spec.seed))
+    change(result.files)
+    store = SweepDir(tmp_path / "out", exp)
+    try:
+        store.store(result)
+        assert not (tmp_path / "out" / "runs" / spec.run_id).exists()
+        assert not (tmp_path / "escape.txt").exists() and not (tmp_path / "out" / "escape.txt").exists()
+        assert store.error(spec.run_id).startswith("the worker's files are damaged: ")
+        assert message in store.error(spec.run_id)
+    finally:
+        store.close()
