@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 OUT ?= out/default
 PORT ?= 8765
 
-.PHONY: run test bench viz seed-sets clean
+.PHONY: run test bench viz seed-sets claims clean
 
 $(STAMP): pyproject.toml
 	@py=""; for c in python3.12 python3.13 python3 python; do \
@@ -25,6 +25,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
+
+# Run the experiment behind every claim the README makes over 10 seeds; write analysis/claims.md.
+claims: $(STAMP)
+	nice $(VENV)/bin/matryoshka claims --seeds 10 --out analysis
 
 # Each effect test (pytest -m effect) on 10 disjoint seed sets: it must pass on at least 9.
 seed-sets: $(STAMP)

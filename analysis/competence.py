@@ -4,7 +4,7 @@ The essay's "middling competence" regime: builders powerful enough to build tool
 enough to specify them. Reads each run's `agents.parquet` and needs a sweep with `power` and
 `wisdom` as axes.
 
-Core objects: MISALIGNED_BELOW, tool_counts, analyse.
+Core objects: MISALIGNED_BELOW, MEASURES, tool_counts, run_measures, analyse.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from matryoshka.analysis.dataset import Dataset, condition_label
+from matryoshka.analysis.io import Run
 from matryoshka.analysis.section import NotApplicable, Section, write_section
 from matryoshka.analysis.series import select
 from matryoshka.analysis.stats import summarise
@@ -33,6 +34,8 @@ SHARES = {"share_misaligned_train": "align_parent_train", "share_misaligned": "a
           "share_misaligned_base_train": "align_base_train",
           "share_misaligned_base": "align_base_deploy"}
 AXES = ("power", "wisdom")
+#: What `tool_counts` measures in a run.
+MEASURES = ("tools_per_organism", *SHARES)
 
 
 def tool_counts(agents: pd.DataFrame) -> dict[str, float]:
@@ -55,6 +58,12 @@ def tool_counts(agents: pd.DataFrame) -> dict[str, float]:
         defined = values[np.isfinite(values)]
         counts[share] = float((defined < MISALIGNED_BELOW).mean()) if len(defined) else float("nan")
     return counts
+
+
+def run_measures(run: Run) -> dict[str, float]:
+    """`tool_counts` of one run, from its `agents.parquet` (NaN when the run did not write it)."""
+    agents = run.agents(["kind", "level", *SHARES.values()])
+    return dict.fromkeys(MEASURES, float("nan")) if agents is None else tool_counts(agents)
 
 
 def _heatmap(ax: Axes, grid: pd.DataFrame, counts: pd.DataFrame, vmax: float,
@@ -90,15 +99,10 @@ def analyse(data: Dataset, out: Path) -> Section:
                             f"{', '.join(data.axes) or 'none'})")
     others = [a for a in data.axes if a not in AXES]
     params = data.summary.set_index(data.summary["run_id"].astype(str))
-    rows = []
-    for run in data.runs:
-        agents = run.agents(["kind", "level", *SHARES.values()])
-        if agents is not None:
-            rows.append({"run_id": run.run_id, **{a: params.at[run.run_id, a]
-                                                  for a in [*others, *AXES]},
-                         **tool_counts(agents)})
-    frame = pd.DataFrame(rows)
-    if frame.empty or not (frame["tools_per_organism"] > 0).any():
+    frame = pd.DataFrame([{"run_id": run.run_id, **{a: params.at[run.run_id, a]
+                                                    for a in [*others, *AXES]},
+                           **run_measures(run)} for run in data.runs])
+    if not (frame["tools_per_organism"] > 0).any():
         raise NotApplicable("no Level-2 tool was built in any run")
     tidy = frame.melt(id_vars=["run_id", *others, *AXES], var_name="measure", value_name="value")
     table = summarise(tidy, ["measure", *others, *AXES],

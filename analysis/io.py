@@ -195,8 +195,13 @@ def _scalars(config: dict) -> dict:
     return {k: v for k, v in config.items() if isinstance(v, str | int | float | bool)}
 
 
-def run_summary(run: Run) -> dict[str, float]:
+def run_summary(run: Run, first: bool = False) -> dict[str, float]:
     """The run's summary columns, computed as the sweep runner computes them for sweep.parquet.
+
+    Args:
+        run: The run.
+        first: Summarise each phase's first episode instead of its last (what a phase started
+            from, e.g. to measure a rise over training).
 
     Raises:
         InputError: The manifest's config has no positive integer `episode_steps` (the window).
@@ -206,7 +211,11 @@ def run_summary(run: Run) -> dict[str, float]:
         raise InputError(f"{run.path / 'manifest.json'}: config key 'episode_steps' is "
                          f"{window!r}; expected a positive integer (the summary window)")
     windows = summary_windows({"deploy_episode_steps": 0, **run.manifest["config"]})
-    return summarize(run.levels, windows, run.metrics)
+    levels = run.levels
+    if first:  # keep each phase's first episode: its last episode is then the first
+        start = levels.groupby("phase")["step"].transform("min")
+        levels = levels[levels["step"] < start + levels["phase"].map(windows)]
+    return summarize(levels, windows, run.metrics)
 
 
 def _load_lone_run(root: Path) -> Dataset:

@@ -1,4 +1,4 @@
-"""The ``matryoshka`` command line: run, sweep, analyze, plot, experiments, params, viz.
+"""The ``matryoshka`` command line: run, sweep, analyze, plot, claims, experiments, params, viz.
 
 Bad input ends with one line on stderr naming the key, the value and what is allowed, and exit
 code 2; no traceback, no half-written output.
@@ -179,6 +179,16 @@ def build_parser() -> argparse.ArgumentParser:
                       "(default DIR/figures/plot_<metric>_by_<by>.png)")
     plot.set_defaults(func=_plot)
 
+    claims = sub.add_parser("claims", help="run the experiments behind the README's claims; write claims.md")
+    claims.add_argument("--seeds", type=int, default=10, help="seeds per condition (default 10)")
+    claims.add_argument("--out", default="out/claims",
+                        help="where claims.md and its figures go (default out/claims; "
+                        "'make claims' writes analysis/)")  # fmt: skip
+    claims.add_argument("--runs", help="a new directory to keep the runs in (default: a temporary one)")
+    claims.add_argument("--workers", type=int, help="local processes (default: all cores)")
+    claims.add_argument("--quiet", action="store_true", help="no progress bars")
+    claims.set_defaults(func=_claims)
+
     experiments = sub.add_parser("experiments", help="list the shipped experiments and their questions")
     experiments.set_defaults(func=cmd_experiments)
 
@@ -203,6 +213,12 @@ def _analyze(args: argparse.Namespace) -> int:
     from matryoshka.analysis.cli import main as analyze_main
 
     return analyze_main([args.directory] + (["--out", args.out] if args.out else []))
+
+
+def _claims(args: argparse.Namespace) -> int:
+    from matryoshka.runs.claims import cmd_claims
+
+    return cmd_claims(args)
 
 
 def _plot(args: argparse.Namespace) -> int:

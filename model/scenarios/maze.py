@@ -13,7 +13,8 @@ What a user should see: in training, reached_exit climbs over generations and th
 landmark grows; in deployment, where the exit moves to (width - 3, 2), reached_exit falls and
 reached_proxy (organisms that went to (10, 10) instead) rises. ``random_exit_share`` > 0 (some
 training episodes with a random exit), with several episodes per generation, is the known fix:
-from about 0.4 on, most organisms follow the exit signal and find the moved exit.
+at 0.5, most organisms follow the exit signal and find the moved exit (the claim
+random-exits-restore-exit in analysis/claims.md has the numbers).
 
 Changelog: maze-v1 had a linear exit signal, perceived with noise 0.35, and random exits on any
 open cell: nobody could follow the signal and random exits changed nothing; it is retired.
