@@ -99,16 +99,21 @@ def level_stats(
     Returns:
         ``(mean, std, count)``, each ``(n_levels, M)``; mean and std are NaN where count is 0.
     """
-    ok = ~np.isnan(values)
-    filled = np.where(ok, values, 0.0)
     count = np.zeros((n_levels, len(values)), dtype=np.int64)
     total, square = np.zeros(count.shape), np.zeros(count.shape)
-    for level in np.unique(levels):
-        agents = levels == level
-        part = filled[:, agents]
-        count[level] = np.count_nonzero(ok[:, agents], axis=1)
+    present = np.unique(levels)
+    for level in present:
+        part = values if len(present) == 1 else values[:, levels == level]
+        count[level] = part.shape[1]
         total[level] = part.sum(axis=1)
         square[level] = np.einsum("ij,ij->i", part, part)
+        gaps = np.flatnonzero(np.isnan(total[level]))  # metrics undefined for some of these agents
+        if len(gaps):
+            ok = ~np.isnan(part[gaps])
+            filled = np.where(ok, part[gaps], 0.0)
+            count[level, gaps] = np.count_nonzero(ok, axis=1)
+            total[level, gaps] = filled.sum(axis=1)
+            square[level, gaps] = np.einsum("ij,ij->i", filled, filled)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = total / count
         var = square / count - mean**2
