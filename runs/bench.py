@@ -22,8 +22,9 @@ built from a running model's state (positions, weights, horizons, noise), so bot
 decide from the same situation. The comparison is conservative: the timed Matryoshka step also
 records metrics, collects data and runs selection; the plain step only decides and moves.
 
-Each figure is the fastest of ``repeats`` blocks, so that other load on the machine disturbs it as
-little as possible.
+Times are the CPU time of this process (``time.process_time``), which waiting for a core shared
+with other work does not inflate; on an idle machine they equal wall-clock time, since every
+kernel here runs on one thread. Each figure is the fastest of ``repeats`` blocks.
 
 Core Objects: PlainOrganism, PlainModel, Timing, TARGETS, time_matryoshka, time_plain, time_kernel,
 compare, build_and_step, peak_memory_mb, main.
@@ -214,7 +215,7 @@ class Timing:
         implementation: ``matryoshka`` or ``plain mesa``.
         organisms: Agents per step.
         steps: Steps timed.
-        seconds: Wall-clock time of those steps.
+        seconds: CPU time of this process over those steps.
     """
 
     implementation: str
@@ -229,10 +230,10 @@ class Timing:
 
 
 def _timed(step: Any, steps: int) -> float:
-    start = time.perf_counter()
+    start = time.process_time()
     for _ in range(steps):
         step()
-    return time.perf_counter() - start
+    return time.process_time() - start
 
 
 def time_matryoshka(model: MatryoshkaModel, steps: int) -> Timing:
@@ -313,11 +314,11 @@ def build_and_step(
         ``(build seconds, full step, kernel)``. Building covers the model's construction and the
         neighbourhood tables of the first generation's horizons (otherwise made by the first step).
     """
-    start = time.perf_counter()
+    start = time.process_time()
     model = MatryoshkaModel("maze-v2", rng=seed, population=organisms, width=width, height=width, **BENCH)
     for h in np.unique(model.planning_horizons(model.pop.slots)):
         model.paths.near(int(h))
-    built = time.perf_counter() - start
+    built = time.process_time() - start
     for _ in range(warmup):
         model.step()
     fast, kernel = [], []
