@@ -176,9 +176,13 @@ class Lifecycle:
         if has_parent:
             pop["cos_parent"][slots] = cosine(w, pop["parent_w"][slots])
 
+    def ledger_columns(self, slots: np.ndarray) -> dict[str, np.ndarray]:
+        """These agents' ledger columns (copies), as their rows in ``agents.parquet`` are made of."""
+        return {c: self.pop[c][slots].copy() for c in LEDGER_COLUMNS}
+
     def close_rows(self, slots: np.ndarray, death_step: int | None) -> None:
         """Copy these agents' ledger rows to the recorder (``death_step`` None: still alive)."""
-        self.recorder.close_rows({c: self.pop[c][slots].copy() for c in LEDGER_COLUMNS}, death_step)
+        self.recorder.close_rows(self.ledger_columns(slots), death_step)
 
     def retire(self, slots: np.ndarray) -> None:
         """Remove agents: close their ledger rows, deregister them, free their slots.

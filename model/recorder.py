@@ -235,6 +235,10 @@ class Recorder:
         """One row per agent ever, in the order their rows closed (deaths, then the survivors)."""
         return self.ledger.table()
 
+    def open_rows(self, columns: dict[str, np.ndarray]) -> pa.Table:
+        """The rows of agents still alive, as ``agents_table`` will hold them, without closing them."""
+        return self._agents_rows({**columns, "death_step": np.full(len(columns["id"]), -1)})
+
     @staticmethod
     def _events_rows(cols: dict[str, np.ndarray]) -> pa.Table:
         return pa.table({field.name: pa.array(cols[field.name], field.type) for field in EVENTS_SCHEMA})
