@@ -10,6 +10,7 @@ Core Objects: MatryoshkaModel.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from functools import partial
 from typing import Any, ClassVar
 
@@ -44,6 +45,8 @@ from matryoshka.model.scenarios import DEFAULT_SCENARIO, get
 from matryoshka.model.scenarios.base import PopulationView, Update, feature_names
 from matryoshka.model.streams import Streams
 from matryoshka.model.world import World
+
+PATHS_KEPT = 8  # wall layouts whose path tables are kept (procedurally generated mazes have many)
 
 
 class MatryoshkaModel(Lifecycle, Model):
@@ -106,12 +109,14 @@ class MatryoshkaModel(Lifecycle, Model):
         self.deploy_episode = 0
         self.summary: dict[int, dict[str, float]] = {}
 
+        preset.configure(config, streams["layouts"])
         walls = preset.walls(config)
-        self.paths = Paths(walls, max(config["max_horizon"], config["deploy_horizon"]))
+        self._paths: OrderedDict[int, Paths] = OrderedDict()
+        self.paths = self._paths_on(0, walls)
         self.train_world = preset.world(config, "train", self.paths)
         self.deploy_world = preset.world(config, "deploy", self.paths)
         self.cell_stats = {  # alignment is measured over every open cell of each world
-            phase: cell_stats(w.phi[w.open_cells])
+            phase: cell_stats(preset.reference(w, phase))
             for phase, w in zip(PHASES, (self.train_world, self.deploy_world), strict=True)
         }
         self._grid: OrthogonalVonNeumannGrid | None = None
@@ -156,8 +161,28 @@ class MatryoshkaModel(Lifecycle, Model):
             self._show(self.world)
         return self._grid
 
+    def _paths_on(self, layout: int, walls: np.ndarray) -> Paths:
+        """Shortest paths on one of the scenario's wall layouts, kept for the last few layouts."""
+        if layout not in self._paths:
+            self._paths[layout] = Paths(walls, max(self.config["max_horizon"], self.config["deploy_horizon"]))
+            while len(self._paths) > PATHS_KEPT:
+                self._paths.popitem(last=False)
+        self._paths.move_to_end(layout)
+        return self._paths[layout]
+
     def set_world(self, world: World) -> None:
-        """Make ``world`` the current world (and show it on the grid, once there is one)."""
+        """Make ``world`` the current world (and show it on the grid, once there is one).
+
+        A world on another wall layout brings its own shortest paths; agents that would stand on
+        one of its walls go to start cells instead.
+        """
+        paths = self._paths_on(world.layout, world.walls)
+        if paths is not self.paths:
+            slots = self.pop.slots
+            stranded = slots[world.walls.ravel()[self.pop["pos"][slots]]]
+            rng = self.streams["scenario"]
+            self.pop["pos"][stranded] = self.preset.start_cells(world, len(stranded), rng)
+        self.paths = paths
         self.world = world
         if self._grid is not None:
             self._show(world)

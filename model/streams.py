@@ -29,8 +29,9 @@ STREAMS: dict[str, str] = {
     "specification": "per step: what builders draw to specify tools (cells, noise, search)",
     "deception": "per step: the hidden objectives of deceptive tools",
     "audit": "per step: the cells audits sample",
-    "scenario": "the scenario's own draws: start cells, random exits (every training episode)",
+    "scenario": "the scenario's own draws: start cells, random exits, layouts (every training episode)",
     "mesa": "Mesa's own rng and random (not drawn from by the model; seeded for Mesa's internals)",
+    "layouts": "the scenario's worlds drawn once at the start (procedurally generated maze layouts)",
 }
 
 

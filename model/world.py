@@ -21,6 +21,7 @@ class World:
         reward: ``(width, height)`` base reward per step for an agent on the cell.
         marks: Named cells to show and measure (for example ``exit``, ``landmark``, ``origin``).
         state: Scenario state that changes as agents act (for example food amounts).
+        layout: Which of the scenario's wall layouts it stands on (shortest paths are per layout).
     """
 
     features: np.ndarray
@@ -28,6 +29,7 @@ class World:
     reward: np.ndarray
     marks: dict[str, tuple[int, int]] = field(default_factory=dict)
     state: dict[str, np.ndarray] = field(default_factory=dict)
+    layout: int = 0
 
     @property
     def shape(self) -> tuple[int, int]:

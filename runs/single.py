@@ -103,7 +103,8 @@ def _world_record(model: MatryoshkaModel) -> dict[str, Any]:
     width, height = model.world.shape
     marks = {f"{k}_train": v for k, v in model.train_world.marks.items()}
     marks.update({f"{k}_deploy": v for k, v in model.deploy_world.marks.items()})
-    return {"width": width, "height": height, "walls": walls, **marks, "marks": dict(model.preset.marks)}
+    return {"width": width, "height": height, "walls": walls, **marks, "marks": dict(model.preset.marks),
+            **model.preset.record()}
 
 
 def _shift_record(model: MatryoshkaModel) -> dict[str, Any] | None:

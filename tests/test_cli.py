@@ -13,6 +13,7 @@ import pytest
 
 from matryoshka.runs.cli import EXIT_BAD_INPUT, main
 
+PROCGEN = ["--scenario", "maze-procgen-v1"]
 TINY = ["--set", "population=6", "--set", "generations=2", "--set", "episode_steps=3",
         "--set", "deploy_episodes=1", "--quiet"]  # fmt: skip
 
@@ -77,6 +78,15 @@ def assert_refused(tmp_path, capsys, args, fragments, out="run") -> str:
         (["--set", "spec_mutation=x"], ["'spec_mutation'", "'x'", "a number in [0, 5]"]),
         (["--set", "spec_cost=-1"], ["'spec_cost'", "'-1'", "a number in [0, 1e+06]"]),
         (["--set", "tool_features_L3=smell"], ["'tool_features_L3' = 'smell'", "exit_signal"]),
+        (["--set", "deploy_episode_steps=-1"],
+         ["'deploy_episode_steps'", "'-1'", "an integer in [0, 100000]"]),
+        ([*PROCGEN, "--set", "train_layouts=0"], ["'train_layouts'", "'0'", "an integer in [1, 10000]"]),
+        ([*PROCGEN, "--set", "deploy_layouts=x"], ["'deploy_layouts'", "'x'", "an integer in [1, 1000]"]),
+        ([*PROCGEN, "--set", "position_features=maybe"], ["'position_features'", "'maybe'", "true or false"]),
+        ([*PROCGEN, "--set", "width=20"],
+         ["'width' = 20", "maze-procgen-v1", "must be odd"]),
+        ([*PROCGEN, "--set", "width=5", "--set", "height=5", "--set", "train_layouts=5000"],
+         ["'train_layouts' = 5000", "5 x 5 grid", "distinct layouts"]),
         (["--set", "population"], ["--set 'population'", "expected name=value"]),
         (["--set", "=3"], ["--set '=3'", "expected name=value"]),
         (["--seed", "-1"], ["seed = -1", "non-negative integer"]),

@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from matryoshka.agents.paths import UNREACHABLE, Paths, neighbor_table
 from matryoshka.agents.planning import plan
 from matryoshka.model.model import MatryoshkaModel
-from matryoshka.model.params import validate
 from matryoshka.model.scenarios import REGISTRY, get
 
 OLD_UNREACHABLE = np.iinfo(np.int16).max
@@ -99,7 +98,8 @@ def assert_same_decisions(walls: np.ndarray, reach: int, seed: int) -> None:
 @pytest.mark.parametrize("key", sorted(REGISTRY))
 def test_same_decisions_on_every_shipped_scenario(key):
     preset = get(key)
-    config = validate({}, preset.defaults)
+    config = preset.validate({})
+    preset.configure(config, np.random.default_rng(0))  # scenarios that draw their layouts do it here
     assert_same_decisions(preset.walls(config), config["max_horizon"], seed=len(key))
 
 

@@ -79,7 +79,7 @@ def test_a_run_from_a_dirty_checkout_records_its_provenance(repo, tmp_path, monk
     streams = manifest["streams"]
     assert list(streams) == list(STREAMS)
     assert streams["founders"] == {"entropy": 9, "spawn_key": [0]}
-    assert streams["mesa"] == {"entropy": 9, "spawn_key": [len(STREAMS) - 1]}
+    assert streams["mesa"] == {"entropy": 9, "spawn_key": [list(STREAMS).index("mesa")]}
 
 
 def test_the_project_checkout_is_found_from_the_package_not_the_working_directory(tmp_path, monkeypatch):

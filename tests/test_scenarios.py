@@ -33,7 +33,7 @@ def run_tiny(key: str, selection: str, seed: int = 1, **params) -> MatryoshkaMod
 def test_registry_is_not_empty_and_keys_are_versioned():
     assert "maze-v2" in REGISTRY
     for key, cls in REGISTRY.items():
-        assert re.fullmatch(r"[a-z][a-z0-9_]*-v\d+", key), key
+        assert re.fullmatch(r"[a-z][a-z0-9_-]*-v\d+", key), key
         assert cls.key == key
         assert cls.__doc__ and cls.__doc__.strip(), f"{key} has no docstring"
         assert len(cls.features) == len(cls.noise) == len(cls.base_weights)

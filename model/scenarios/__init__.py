@@ -68,6 +68,6 @@ def _register_installed() -> None:
                           stacklevel=2)  # fmt: skip
 
 
-from matryoshka.model.scenarios import approval, evolution, maze  # noqa: E402, F401  (registers the presets)
+from matryoshka.model.scenarios import approval, evolution, maze, procgen  # noqa: E402, F401  (registers the presets)
 
 _register_installed()

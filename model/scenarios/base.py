@@ -184,6 +184,14 @@ class Preset:
         """Every metric a run of this scenario records: the core ones, the weights, its own."""
         return metric_registry(CORE_METRICS, map(weight_metric, cls.features), cls.metrics)
 
+    def configure(self, config: Mapping[str, Any], rng: np.random.Generator) -> None:
+        """Prepare for a run with this configuration, before any world is built (a hook).
+
+        Args:
+            config: The effective parameters.
+            rng: The run's layout stream, for scenarios that draw their worlds.
+        """
+
     def mask(self, names: tuple[str, ...]) -> np.ndarray:
         """A boolean mask over the features with the given names."""
         return np.isin(np.array(self.features), np.array(names))
@@ -204,6 +212,14 @@ class Preset:
                 distance field).
         """
         raise NotImplementedError
+
+    def reference(self, world: World, phase: str) -> np.ndarray:
+        """Features of the cells alignment is measured over in ``phase``: every open cell of its world."""
+        return world.phi[world.open_cells]
+
+    def record(self) -> dict[str, Any]:
+        """What the manifest's world record holds besides walls and marks (a hook: nothing more)."""
+        return {}
 
     # -- hooks ----------------------------------------------------------------------------------
 
