@@ -197,7 +197,7 @@ def test_the_sidebar_shows_what_the_model_runs_with(page) -> None:
         for key in ("population", "deception_share"):
             _expect(page.locator(f".matryoshka-param-{key} input")).to_have_value(_running(page, key))
         random_exit = page.locator(".matryoshka-param-random_exit_share")
-        _expect(random_exit).to_have_count(1 if scenario.startswith("maze") else 0)
+        _expect(random_exit).to_have_count(1 if "random_exit_share" in REGISTRY[scenario].params else 0)
     _choose(page, "matryoshka-param-scenario", "approval-v1")
     _expect(page.locator(".matryoshka-param-deception_share input")).to_have_value("0.3")
     _type(page, "deception_share", "0")
