@@ -19,7 +19,7 @@ from matryoshka.analysis import (
     telephone,
     wants,
 )
-from matryoshka.analysis.entry import parse_args, run_analyses
+from matryoshka.analysis.entry import parse_args, run_analyses, whole_folder
 from matryoshka.analysis.io import InputError, load
 from matryoshka.analysis.report import write_report
 
@@ -35,8 +35,13 @@ def main(argv: list[str] | None = None, prog: str = "matryoshka analyze") -> int
         argv: Command-line arguments (default: `sys.argv[1:]`).
         prog: Program name shown in usage messages.
 
+    Every input file is read and checked before anything is written; the folder is written
+    whole, into a temporary folder renamed to `--out` at the end, so a failure leaves no half
+    report.
+
     Returns:
-        The exit code: 0 on success, 2 when the input is missing or malformed.
+        The exit code: 0 on success, 2 when the input is missing or malformed, or `--out` cannot
+        be written.
     """
     args = parse_args(argv, prog, "Figures and tables of a Matryoshka run or sweep directory.")
     out = args.out or args.dir / "figures"
@@ -44,8 +49,9 @@ def main(argv: list[str] | None = None, prog: str = "matryoshka analyze") -> int
         data = load(args.dir)
         for note in data.notes:
             print(note)
-        sections, skipped = run_analyses(data, out, [(m.NAME, m.analyse) for m in ANALYSES])
-        report = write_report(data, out, sections, skipped)
+        with whole_folder(out) as tmp:
+            sections, skipped = run_analyses(data, tmp, [(m.NAME, m.analyse) for m in ANALYSES], out)
+            report = out / write_report(data, tmp, sections, skipped).relative_to(tmp)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

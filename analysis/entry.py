@@ -1,16 +1,21 @@
-"""Running analyses from the command line: arguments, error handling and progress lines.
+"""Running analyses from the command line: arguments, error handling, progress lines and the folder.
 
 Every analysis module ends with `raise SystemExit(standalone(analyse, NAME, __doc__))` so that
-`python -m matryoshka.analysis.<name> DIR` runs it alone.
+`python -m matryoshka.analysis.<name> DIR` runs it alone. `matryoshka analyze` writes its folder
+whole or not at all (`whole_folder`).
 
-Core objects: Analysis, Skipped, parse_args, run_analyses, standalone.
+Core objects: Analysis, Skipped, parse_args, run_analyses, standalone, whole_folder.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import shutil
 import sys
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,9 +44,52 @@ def parse_args(argv: Sequence[str] | None, prog: str, description: str) -> argpa
     return parser.parse_args(argv)
 
 
-def run_analyses(data: Dataset, out: Path,
-                 analyses: Sequence[tuple[str, Analysis]]) -> tuple[list[Section], list[Skipped]]:
+@contextlib.contextmanager
+def whole_folder(out: Path) -> Iterator[Path]:
+    """Yield an empty folder beside `out` that takes `out`'s place only when the block succeeds.
+
+    An earlier `out` (a previous report) is moved aside, the new folder renamed in, then the old
+    one removed; a failure leaves `out` as it was.
+
+    Raises:
+        InputError: No folder can be created beside `out` (read-only, below a file, no permission).
+    """
+    place = next((p for p in [out.parent, *out.parent.parents] if p.exists()), Path("."))
+    if not place.is_dir():
+        raise InputError(f"{out}: cannot be written: {place} is a file; choose another --out")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    except OSError as exc:
+        raise InputError(f"{out}: cannot be written: creating a folder in {place} fails "
+                         f"({exc.strerror or exc}); choose another --out") from None
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; a report folder should not be
+    try:
+        yield tmp
+        old = out.with_name(f".{out.name}.{tmp.name.split('.')[-2]}.old")
+        if out.exists():
+            os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def run_analyses(data: Dataset, out: Path, analyses: Sequence[tuple[str, Analysis]],
+                 shown: Path | None = None) -> tuple[list[Section], list[Skipped]]:
     """Run each analysis, printing one line per analysis: what it wrote or why it was skipped.
+
+    Args:
+        data: The dataset.
+        out: Where the analyses write.
+        analyses: Each analysis with its name.
+        shown: Where the files will be once `out` is renamed (the paths printed).
 
     Raises:
         InputError: An analysis met a file or column that does not match the contract.
@@ -56,7 +104,8 @@ def run_analyses(data: Dataset, out: Path,
             continue
         sections.append(section)
         written = [*section.figures, *([section.csv] if section.csv else []), *section.extra]
-        print(f"{name}: wrote {', '.join(str(p) for p in written)}")
+        where = [(shown / p.relative_to(out)) if shown else p for p in written]
+        print(f"{name}: wrote {', '.join(str(p) for p in where)}")
     return sections, skipped
 
 

@@ -19,9 +19,18 @@ from pathlib import Path
 
 import networkx as nx
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
+from matryoshka.analysis.checks import (
+    LEVELS_TYPES,
+    NUMBER,
+    OCCUPANCY_TYPES,
+    SWEEP_TYPES,
+    TEXT,
+    InputError,
+    check_parquet,
+    check_world,
+    read_checked,
+)
 from matryoshka.analysis.dataset import Dataset
 from matryoshka.model.contract import (
     LEVELS_COLUMNS,
@@ -36,38 +45,11 @@ from matryoshka.model.contract import (
 AGENTS_COLUMNS = ("id", "kind", "level", "generation", "parent", "builder",
                   "align_parent_deploy", "align_base_train")
 OCCUPANCY_COLUMNS = ("phase", "level", "x", "y", "visits")
+#: The agents' text columns; every other column of `agents.parquet` holds numbers.
+AGENTS_TYPES = {"kind": TEXT, "phase": TEXT}
 SWEEP_COLUMNS = ("run_id", "replicate", "status")
 EXPECTED = ("a run directory (manifest.json, levels.parquet) "
             "or a sweep directory (sweep.parquet, runs/<run_id>/)")
-
-
-class InputError(Exception):
-    """Input that does not match the output contract; the message names the file and the fix."""
-
-
-def _check_parquet(file: Path, required: Sequence[str], needed: bool = True) -> bool:
-    """Check that a Parquet file exists (if needed) and has the required columns.
-
-    Returns:
-        Whether the file exists.
-
-    Raises:
-        InputError: The file is missing (and needed), unreadable, or lacks a column.
-    """
-    if not file.is_file():
-        if needed:
-            raise InputError(f"{file}: missing; expected a Parquet file with columns "
-                             f"{', '.join(required)}")
-        return False
-    try:
-        names = set(pq.read_schema(file).names)
-    except (OSError, pa.ArrowException) as exc:
-        raise InputError(f"{file}: not a readable Parquet file ({exc})") from None
-    missing = [name for name in required if name not in names]
-    if missing:
-        raise InputError(f"{file}: missing column(s) {', '.join(missing)}; "
-                         f"expected columns {', '.join(required)}")
-    return True
 
 
 def _read_manifest(directory: Path) -> dict:
@@ -89,11 +71,7 @@ def _read_manifest(directory: Path) -> dict:
         metrics_from_manifest(manifest)
     except ValueError as exc:
         raise InputError(f"{file}: {exc}") from None
-    world = manifest.get("world")
-    if isinstance(world, dict) and not all(isinstance(world.get(k), int) and world[k] > 0
-                                           for k in ("width", "height")):
-        raise InputError(f"{file}: world needs positive integer width and height (got "
-                         f"width={world.get('width')!r}, height={world.get('height')!r})")
+    check_world(file, manifest.get("world"))
     return manifest
 
 
@@ -121,9 +99,9 @@ class Run:
             InputError: A required file or column is missing or malformed.
         """
         manifest = _read_manifest(path)
-        _check_parquet(path / "levels.parquet", LEVELS_COLUMNS)
-        _check_parquet(path / "agents.parquet", AGENTS_COLUMNS, needed=False)
-        _check_parquet(path / "occupancy.parquet", OCCUPANCY_COLUMNS, needed=False)
+        check_parquet(path / "levels.parquet", LEVELS_COLUMNS)
+        check_parquet(path / "agents.parquet", AGENTS_COLUMNS, needed=False)
+        check_parquet(path / "occupancy.parquet", OCCUPANCY_COLUMNS, needed=False)
         return cls(path, run_id, replicate, manifest)
 
     @property
@@ -142,30 +120,52 @@ class Run:
         world = self.manifest.get("world")
         return world if isinstance(world, dict) else None
 
+    def check(self) -> None:
+        """Read every table of the run in full and check what its columns hold.
+
+        Raises:
+            InputError: A table that cannot be read, a column of the wrong kind, no time series,
+                or visits outside the world.
+        """
+        if self.levels.empty:
+            raise InputError(f"{self.path / 'levels.parquet'}: no rows; expected one row per step, "
+                             "level and metric")
+        if (self.path / "agents.parquet").is_file():
+            read_checked(self.path / "agents.parquet", AGENTS_TYPES, default=NUMBER)
+        visits, world = self.occupancy(), self.world
+        if visits is not None and world is not None and len(visits):
+            inside = visits["x"].between(0, world["width"] - 1) & visits["y"].between(0, world["height"] - 1)
+            outside = ~inside
+            if outside.any():
+                x, y = visits.loc[outside, ["x", "y"]].iloc[0]
+                raise InputError(f"{self.path / 'occupancy.parquet'}: a visit to cell ({x}, {y}), outside "
+                                 f"the {world['width']} x {world['height']} world of its manifest")
+
     @cached_property
     def levels(self) -> pd.DataFrame:
         """The tidy per-step time series (`levels.parquet`)."""
-        frame = pd.read_parquet(self.path / "levels.parquet", columns=list(LEVELS_COLUMNS))
-        return frame.astype({"phase": str, "metric": str, "level": "int64",
-                             "generation": "int64", "mean": "float64"})
+        table = read_checked(self.path / "levels.parquet", LEVELS_TYPES, LEVELS_COLUMNS)
+        return table.to_pandas().astype({"phase": str, "metric": str, "level": "int64",
+                                         "generation": "int64", "mean": "float64"})
 
     def agents(self, columns: Sequence[str]) -> pd.DataFrame | None:
         """Columns of `agents.parquet`, or None when the run did not write it.
 
         Raises:
-            InputError: A requested column is missing.
+            InputError: A requested column is missing or holds values of the wrong kind.
         """
         file = self.path / "agents.parquet"
-        if not _check_parquet(file, columns, needed=False):
+        if not check_parquet(file, columns, needed=False):
             return None
-        return pd.read_parquet(file, columns=list(columns))
+        return read_checked(file, AGENTS_TYPES, columns, default=NUMBER).to_pandas()
 
     def occupancy(self) -> pd.DataFrame | None:
         """The visit counts per cell (`occupancy.parquet`), or None when absent."""
         file = self.path / "occupancy.parquet"
         if not file.is_file():
             return None
-        return pd.read_parquet(file, columns=list(OCCUPANCY_COLUMNS)).astype({"phase": str})
+        table = read_checked(file, OCCUPANCY_TYPES, OCCUPANCY_COLUMNS)
+        return table.to_pandas().astype({"phase": str})
 
     @cached_property
     def lineage(self) -> nx.DiGraph | None:
@@ -229,8 +229,8 @@ def _load_lone_run(root: Path) -> Dataset:
 def _load_sweep(root: Path) -> Dataset:
     """A dataset of the complete runs of a sweep directory."""
     file = root / "sweep.parquet"
-    _check_parquet(file, SWEEP_COLUMNS)
-    table = pd.read_parquet(file)
+    check_parquet(file, SWEEP_COLUMNS)
+    table = read_checked(file, SWEEP_TYPES).to_pandas()
     complete = table[table["status"] == "complete"].copy()
     if complete.empty:
         raise InputError(f"{file}: no run has status 'complete' (statuses: "
@@ -282,5 +282,7 @@ def load(path: str | Path) -> Dataset:
     else:
         raise InputError(f"{root}: neither manifest.json nor sweep.parquet found; "
                          f"expected {EXPECTED}")
-    _ = data.representative().lineage  # parsed now, so a bad file fails before any figure
+    for run in data.runs:  # every table read and checked now, so bad input fails before any figure
+        run.check()
+    _ = data.representative().lineage
     return data

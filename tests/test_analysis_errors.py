@@ -116,3 +116,89 @@ def test_module_entry_point_exit_code(tmp_path: Path, monkeypatch: pytest.Monkey
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "Traceback" not in err
+
+
+def corrupt_data_pages(file: Path) -> None:
+    """Flip bytes between the header and the footer: the schema still reads, the data does not."""
+    data = bytearray(file.read_bytes())
+    footer = int.from_bytes(data[-8:-4], "little")
+    for i in range(8, len(data) - footer - 8, 7):
+        data[i] ^= 0xFF
+    file.write_bytes(bytes(data))
+
+
+def set_world(key: str, value: object):
+    def change(run: Path) -> None:
+        manifest = json.loads((run / "manifest.json").read_text())
+        manifest["world"][key] = value
+        (run / "manifest.json").write_text(json.dumps(manifest))
+    return change
+
+
+def levels_with(change):
+    def write(run: Path) -> None:
+        change(pd.read_parquet(run / "levels.parquet")).to_parquet(run / "levels.parquet")
+    return write
+
+
+@pytest.mark.parametrize(("damage", "expected"), [
+    (lambda run: corrupt_data_pages(run / "levels.parquet"), "levels.parquet: not a readable Parquet file"),
+    (lambda run: corrupt_data_pages(run / "occupancy.parquet"),
+     "occupancy.parquet: not a readable Parquet file"),
+    (lambda run: corrupt_data_pages(run / "agents.parquet"), "agents.parquet: not a readable Parquet file"),
+    (levels_with(lambda frame: frame.head(0)), "levels.parquet: no rows"),
+    (levels_with(lambda frame: frame.assign(mean="high")), "levels.parquet: column 'mean' holds"),
+    (levels_with(lambda frame: frame.assign(step=frame["step"].astype(float))), "column 'step' holds double"),
+    (set_world("walls", [["a", None], 5]), "manifest.json: world walls hold ['a', None]; expected [x, y]"),
+    (set_world("walls", [[99, 0]]), "manifest.json: world walls hold [99, 0]"),
+    (set_world("exit_train", "north"), "manifest.json: world exit_train is 'north'"),
+    (set_world("width", 0), "manifest.json: world needs positive integer width"),
+])  # fmt: skip
+def test_damaged_files_stop_before_anything_is_written(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      damage, expected) -> None:  # fmt: skip
+    run = write_run(tmp_path / "run")
+    damage(run)
+    message = failed(run, capsys)
+    assert expected in message, message
+    assert [p.name for p in run.iterdir() if "figures" in p.name] == []  # no half report, no leftover
+
+
+def test_occupancy_outside_the_world(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = write_run(tmp_path / "run")
+    visits = pd.read_parquet(run / "occupancy.parquet")
+    visits.loc[0, "x"] = 500
+    visits.to_parquet(run / "occupancy.parquet")
+    assert "occupancy.parquet: a visit to cell (500," in failed(run, capsys)
+
+
+@pytest.mark.parametrize("out", ["file/figures", "/sys/matryoshka-figures", "/proc/matryoshka/figures"])
+def test_an_out_that_cannot_be_written(tmp_path: Path, capsys: pytest.CaptureFixture[str], out: str) -> None:
+    run = write_run(tmp_path / "run")
+    (tmp_path / "file").write_text("x")
+    target = tmp_path / out
+    assert main([str(run), "--out", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"error: {target}: cannot be written"), err
+
+
+def test_a_failing_analysis_leaves_the_earlier_report_in_place(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from matryoshka.analysis import drift
+
+    run = write_run(tmp_path / "run")
+    assert main([str(run)]) == 0
+    before = sorted(p.name for p in (run / "figures").iterdir())
+
+    def broken(data, out):
+        (out / "half.png").write_bytes(b"")
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(drift, "analyse", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        main([str(run)])
+    assert sorted(p.name for p in (run / "figures").iterdir()) == before
+    assert [p.name for p in run.iterdir() if p.name.startswith(".")] == []
+    monkeypatch.undo()
+    capsys.readouterr()
+    assert main([str(run)]) == 0  # a new report replaces the old one
+    assert f"report: {run / 'figures' / 'report.html'}" in capsys.readouterr().out
