@@ -43,6 +43,9 @@ class Lifecycle:
     config: dict[str, Any]
     cell_stats: dict[str, CellStats]
     base_weights: np.ndarray
+    true_weights: np.ndarray
+    base_stats: dict[str, CellStats]
+    base_axis: np.ndarray
     phase: str
     world: World
     steps: int
@@ -61,7 +64,8 @@ class Lifecycle:
             "root_w": (float, vec, 0.0),
             "power": (float, (), 0.0), "wisdom": (float, (), 0.0), "horizon": (np.int16, (), 1),
             "energy": (float, (), 0.0), "fitness": (float, (), 0.0), "reward": (float, (), 0.0),
-            "reward_sum": (float, (), 0.0), "age": (np.int64, (), 0),
+            "reward_sum": (float, (), 0.0), "true_reward": (float, (), 0.0),
+            "true_sum": (float, (), 0.0), "age": (np.int64, (), 0),
             "deceptive": (bool, (), False), "scrapped": (bool, (), False),
             "defected_step": (np.int64, (), -1), "trust": (float, (), 0.0),
             "tool_slot": (np.int64, (), -1), "dependence": (float, (), 0.0),
@@ -168,11 +172,16 @@ class Lifecycle:
         pop = self.pop
         w = pop["weights"][slots]
         for phase, s in self.cell_stats.items():
-            pop[f"align_base_{phase}"][slots] = correlation(w, self.base_weights, s)
+            true = correlation(w, self.true_weights, s)
+            pop[f"align_true_{phase}"][slots] = true
+            pop[f"align_base_{phase}"][slots] = true if phase not in self.base_stats else correlation(
+                np.pad(w, ((0, 0), (0, 1))), self.base_axis, self.base_stats[phase]
+            )
             pop[f"align_root_{phase}"][slots] = correlation(w, pop["root_w"][slots], s)
             if has_parent:
                 pop[f"align_parent_{phase}"][slots] = correlation(w, pop["parent_w"][slots], s)
         pop["cos_base"][slots] = cosine(w, self.base_weights)
+        pop["cos_true"][slots] = cosine(w, self.true_weights)
         if has_parent:
             pop["cos_parent"][slots] = cosine(w, pop["parent_w"][slots])
 

@@ -25,7 +25,7 @@ from matryoshka.agents import evolve, planning
 from matryoshka.agents.genome import GENES, MutationRates, mutate_many
 from matryoshka.agents.paths import Paths
 from matryoshka.agents.planning import plan
-from matryoshka.model import selection
+from matryoshka.model import fidelity, selection
 from matryoshka.model.contract import PHASES, WORLD_LEVEL, episode_length
 from matryoshka.model.delegation import (
     acting_weights,
@@ -35,8 +35,9 @@ from matryoshka.model.delegation import (
     rows_of,
     update_trust,
 )
+from matryoshka.model.fidelity import Level0
 from matryoshka.model.lifecycle import TRAIL, Lifecycle
-from matryoshka.model.metrics import RELATIVE_ZERO, cell_stats
+from matryoshka.model.metrics import RELATIVE_ZERO, CellStats, cell_stats
 from matryoshka.model.params import ConfigError
 from matryoshka.model.policies import get_policy
 from matryoshka.model.population import Population
@@ -74,6 +75,8 @@ class MatryoshkaModel(Lifecycle, Model):
         "model.lifecycle.TRAIL": TRAIL,
         "agents.planning.TIE_BREAK_SD": planning.TIE_BREAK_SD,
         "agents.evolve.UNDEFINED": evolve.UNDEFINED,
+        "model.fidelity.NOISE_BUMPS": fidelity.NOISE_BUMPS,
+        "model.fidelity.NOISE_WIDTH": fidelity.NOISE_WIDTH,
         "model.metrics.RELATIVE_ZERO": RELATIVE_ZERO,
     }
 
@@ -115,17 +118,14 @@ class MatryoshkaModel(Lifecycle, Model):
         self.paths = self._paths_on(0, walls)
         self.train_world = preset.world(config, "train", self.paths)
         self.deploy_world = preset.world(config, "deploy", self.paths)
-        self.cell_stats = {  # alignment is measured over every open cell of each world
-            phase: cell_stats(preset.reference(w, phase))
-            for phase, w in zip(PHASES, (self.train_world, self.deploy_world), strict=True)
-        }
+        self.level0 = Level0(config["base_fidelity"], streams["objective"], walls.shape)
+        self._reference_stats()
         self._grid: OrthogonalVonNeumannGrid | None = None
         self.world: World = self.train_world
         self.set_world(self.train_world)
 
         k = len(preset.features)
         self.noise = np.asarray(preset.noise, dtype=float) * config["perception_noise"]
-        self.base_weights = np.asarray(preset.base_weights, dtype=float)
         self.pop = Population(self._columns(k), capacity=config["population"])
         self.metrics = preset.metric_registry()
         self.recorder = Recorder(
@@ -170,12 +170,37 @@ class MatryoshkaModel(Lifecycle, Model):
         self._paths.move_to_end(layout)
         return self._paths[layout]
 
+    def _reference_stats(self) -> None:
+        """What alignment needs of each phase's reference cells, for the true and the base objective.
+
+        At ``base_fidelity`` < 1 the base objective is a stand-in field over the reference cells
+        (``model.fidelity``), appended to the features as one more column; ``base_weights`` is then
+        its best linear part over the training cells (for ``cos_base``).
+        """
+        self.true_weights = np.asarray(self.preset.base_weights, dtype=float)
+        self.base_weights = self.true_weights
+        self.base_axis = np.eye(len(self.true_weights) + 1)[-1]
+        self.cell_stats: dict[str, CellStats] = {}
+        self.base_stats: dict[str, CellStats] = {}
+        for phase, world in zip(PHASES, (self.train_world, self.deploy_world), strict=True):
+            self.level0.observe(world, phase)
+            worlds = self.preset.reference_worlds(world, phase)
+            phi = np.concatenate([w.phi[w.open_cells] for w in worlds])
+            self.cell_stats[phase] = cell_stats(phi)
+            if not self.level0.exact:
+                base = self.level0.utility(worlds, self.true_weights, phase)
+                self.base_stats[phase] = cell_stats(np.column_stack([phi, base]))
+                if phase == "train":
+                    self.base_weights = self.level0.linear_part(phi, base)
+
     def set_world(self, world: World) -> None:
         """Make ``world`` the current world (and show it on the grid, once there is one).
 
         A world on another wall layout brings its own shortest paths; agents that would stand on
-        one of its walls go to start cells instead.
+        one of its walls go to start cells instead. At ``base_fidelity`` < 1 a world first stood on
+        gets its observed reward field (``Level0.observe``).
         """
+        self.level0.observe(world)
         paths = self._paths_on(world.layout, world.walls)
         if paths is not self.paths:
             slots = self.pop.slots
@@ -269,7 +294,8 @@ class MatryoshkaModel(Lifecycle, Model):
         """Base reward, a share of it passed up builder chains, minus metabolism or upkeep."""
         pop, cfg = self.pop, self.config
         levels = pop["level"][slots]
-        reward, update = self.preset.reward(self.world, self.view(slots))
+        view = self.view(slots)
+        reward, update = self.preset.reward(self.world, view)
         self._apply(update, slots)
         kept = credit_chain(
             reward, levels, rows_of(pop.capacity, slots, pop["builder_slot"][slots]),
@@ -280,6 +306,9 @@ class MatryoshkaModel(Lifecycle, Model):
         )
         pop["reward"][slots] = reward
         pop["reward_sum"][slots] += reward
+        true = reward if self.level0.exact else self.preset.true_reward(self.world, view)
+        pop["true_reward"][slots] = true
+        pop["true_sum"][slots] += true
         pop["energy"][slots] += kept - cost
         pop["fitness"][slots] += kept - cost
         pop["age"][slots] += 1
@@ -292,6 +321,7 @@ class MatryoshkaModel(Lifecycle, Model):
             "power": pop["power"][slots],
             "wisdom": pop["wisdom"][slots],
             "base_return": pop["reward"][slots],
+            "true_return": pop["true_reward"][slots],
             "trust": np.where(pop["level"][slots] >= 2, pop["trust"][slots], np.nan),
             "dependence": np.where(pop["tool_slot"][slots] >= 0, pop["dependence"][slots], np.nan),
             **{name: pop[name][slots] for name in ALIGN_COLUMNS},
@@ -301,7 +331,7 @@ class MatryoshkaModel(Lifecycle, Model):
         metrics.update(self.preset.agent_metrics(self.world, view))
         self.summary = self.recorder.record_step(
             self.steps, self._generation_now(slots), self.phase, pop["level"][slots], metrics, events,
-            self.preset.world_metrics(self.world, view),
+            {**self.level0.row(), **self.preset.world_metrics(self.world, view)},
         )
 
     def _generation_now(self, slots: np.ndarray) -> int:

@@ -130,6 +130,11 @@ PARAMS: dict[str, Param] = {
     "metabolism": Param(float, 0.05, "energy every agent spends each step", 0, LARGE),
     "power_cost": Param(float, 0.05, "energy per step per unit of power", 0, LARGE),
     "perception_noise": Param(float, 1.0, "multiplier on the scenario's perception noise", 0, 100),
+    # Level 0
+    "base_fidelity": Param(
+        float, 1.0, "correlation of the base objective (what selection sees) with the true objective, "
+        "over the scenario's states (1: they are the same)", 0, 1,
+    ),
     # Tools
     "tool_policy": Param(
         str, "free", "what tools may be built and how they are checked", choices=tuple(POLICIES)

@@ -29,11 +29,14 @@ ALIGN_COLUMNS = (
     "align_root_deploy",
     "cos_parent",
     "cos_base",
+    "align_true_train",
+    "align_true_deploy",
+    "cos_true",
 )
 # Ledger columns copied from the population arrays when an agent's row is closed.
 LEDGER_COLUMNS = (
     "id", "kind", "level", "generation", "parent", "builder", "birth_step", "birth_phase",
-    "power", "wisdom", "weights", *ALIGN_COLUMNS, "reward_sum", "age", "deceptive", "scrapped",
+    "power", "wisdom", "weights", *ALIGN_COLUMNS, "reward_sum", "true_sum", "age", "deceptive", "scrapped",
     "defected_step", "trust",
 )  # fmt: skip
 KINDS = ("organism", "tool")
@@ -286,6 +289,7 @@ class Recorder:
         for name in ALIGN_COLUMNS:
             table[name] = pa.array(cols[name], pa.float64())
         table["base_return"] = pa.array(cols["reward_sum"] / age, pa.float64())
+        table["true_return"] = pa.array(cols["true_sum"] / age, pa.float64())
         table["deceptive"] = pa.array(cols["deceptive"], pa.bool_())
         table["scrapped"] = pa.array(cols["scrapped"], pa.bool_())
         table["defected_step"] = nullable(cols["defected_step"])

@@ -32,6 +32,7 @@ STREAMS: dict[str, str] = {
     "scenario": "the scenario's own draws: start cells, random exits, layouts (every training episode)",
     "mesa": "Mesa's own rng and random (not drawn from by the model; seeded for Mesa's internals)",
     "layouts": "the scenario's worlds drawn once at the start (procedurally generated maze layouts)",
+    "objective": "the base objective's independent field (drawn once, only when base_fidelity < 1)",
 }
 
 

@@ -21,6 +21,8 @@ class World:
         reward: ``(width, height)`` base reward per step for an agent on the cell.
         marks: Named cells to show and measure (for example ``exit``, ``landmark``, ``origin``).
         state: Scenario state that changes as agents act (for example food amounts).
+        true_reward: The true objective's reward field when the base reward is a stand-in for it
+            (``base_fidelity`` < 1), else None: the reward is the true one.
         layout: Which of the scenario's wall layouts it stands on (shortest paths are per layout).
     """
 
@@ -29,6 +31,7 @@ class World:
     reward: np.ndarray
     marks: dict[str, tuple[int, int]] = field(default_factory=dict)
     state: dict[str, np.ndarray] = field(default_factory=dict)
+    true_reward: np.ndarray | None = None
     layout: int = 0
 
     @property

@@ -89,6 +89,7 @@ def run_simulation(
             "steps": model.steps,
             "features": list(model.preset.features),
             "world": _world_record(model),
+        "level0": {**model.level0.record(), "states": model.preset.fidelity_states},
             "metrics": metrics_to_manifest(model.metrics),
             "shift": _shift_record(model),
             "tool_policies": {name: cls.record() for name, cls in POLICIES.items()},

@@ -70,7 +70,8 @@ def test_a_run_from_a_dirty_checkout_records_its_provenance(repo, tmp_path, monk
     assert manifest["scenario"] == "maze-v2"
     assert manifest["constants"]["model"] == {
         "model.lifecycle.TRAIL": 32, "agents.planning.TIE_BREAK_SD": 1e-6, "agents.evolve.UNDEFINED": -2.0,
-        "model.metrics.RELATIVE_ZERO": 1e-12,
+        "model.metrics.RELATIVE_ZERO": 1e-12, "model.fidelity.NOISE_BUMPS": 8,
+        "model.fidelity.NOISE_WIDTH": [0.1, 0.3],
     }  # fmt: skip
     scenario = manifest["constants"]["scenario"]
     assert scenario["TRAIN_EXIT"] == [10, 10] and scenario["DEPLOY_EXIT"] == [-3, 2]

@@ -68,7 +68,12 @@ class Preset:
         retired: Earlier keys of this scenario that no longer run, each with what changed.
         features: Names of the K features, in order.
         noise: Per-feature perception noise (sd); multiplied by ``perception_noise``.
-        base_weights: The base objective as weights over the features, for the metrics.
+        base_weights: The objective the scenario declares, as weights over the features, for the
+            metrics: what is wanted (the true objective). It is also the base objective unless
+            ``base_fidelity`` < 1 makes the base objective a stand-in for it.
+        fidelity_states: The states over which a stand-in base objective correlates with the true
+            one (``model.fidelity``), in words; None: the scenario has no true objective apart from
+            its base objective, and ``base_fidelity`` must be 1.
         organism_features: Features organisms perceive.
         tool_features: Features tools perceive (configs may change it).
         defaults: Parameter values this scenario uses instead of the global defaults.
@@ -89,6 +94,7 @@ class Preset:
     features: ClassVar[tuple[str, ...]]
     noise: ClassVar[tuple[float, ...]]
     base_weights: ClassVar[tuple[float, ...]]
+    fidelity_states: ClassVar[str | None] = "the open cells of each world (each exit, each layout)"
     organism_features: ClassVar[tuple[str, ...]]
     tool_features: ClassVar[tuple[str, ...]]
     defaults: ClassVar[dict[str, Any]] = {}
@@ -153,8 +159,15 @@ class Preset:
         """Rules between parameters that depend on the scenario (subclasses add their own).
 
         Raises:
-            ConfigError: A ``tool_features`` parameter names a feature the scenario lacks.
+            ConfigError: A ``tool_features`` parameter names a feature the scenario lacks, or
+                ``base_fidelity`` < 1 for a scenario without a true objective of its own.
         """
+        fidelity = config.get("base_fidelity", 1.0)
+        if fidelity < 1 and cls.fidelity_states is None:
+            raise ConfigError(
+                f"parameter 'base_fidelity' = {fidelity!r} is not allowed for {cls.key}: it declares "
+                "no true objective apart from its base objective; expected 1"
+            )
         for key, value in config.items():
             if not key.startswith("tool_features") or not value:
                 continue
@@ -213,9 +226,9 @@ class Preset:
         """
         raise NotImplementedError
 
-    def reference(self, world: World, phase: str) -> np.ndarray:
-        """Features of the cells alignment is measured over in ``phase``: every open cell of its world."""
-        return world.phi[world.open_cells]
+    def reference_worlds(self, world: World, phase: str) -> list[World]:
+        """The worlds whose open cells alignment is measured over in ``phase``: its world."""
+        return [world]
 
     def record(self) -> dict[str, Any]:
         """What the manifest's world record holds besides walls and marks (a hook: nothing more)."""
@@ -273,6 +286,10 @@ class Preset:
     def reward(self, world: World, view: PopulationView) -> tuple[np.ndarray, Update]:
         """Base reward earned this step by each agent of the view, and what that changed."""
         return world.reward.ravel()[view.pos], Update()
+
+    def true_reward(self, world: World, view: PopulationView) -> np.ndarray:
+        """True reward earned this step by each agent of the view, when the base reward stands in for it."""
+        return world.true_reward.ravel()[view.pos]
 
     def approval(self, weights: np.ndarray) -> np.ndarray:
         """The objective a builder teaches its tool: its own (scenarios may bias it)."""

@@ -44,6 +44,7 @@ class Evolution(Preset):
     features = ("sweetness", "nutrition", "brightness")
     noise = (0.02, 0.4, 0.02)
     base_weights = (0.0, 1.0, 0.0)
+    fidelity_states = None  # the reward is food eaten as it regrows, not a field over states
     organism_features = features
     tool_features = ("sweetness", "brightness")
     defaults = {

@@ -76,6 +76,7 @@ class MazeProcgen(Preset):
     features = ("exit_signal", "dist_origin")
     noise = (0.12, 0.02)
     base_weights = (1.0, 0.0)
+    fidelity_states = "the open cells of each layout"
     organism_features = features
     tool_features = ("exit_signal", "dist_origin")
     defaults = {"width": 21, "height": 21}
@@ -173,10 +174,9 @@ class MazeProcgen(Preset):
         marks = {"exit": layout.exit, "origin": ORIGIN}
         return World(features, walls, reward, marks, layout=number)
 
-    def reference(self, world: World, phase: str) -> np.ndarray:
-        """Features of the open cells of every layout of ``phase``, pooled."""
-        worlds = [self.layout_world(phase, i) for i in range(len(self.layouts[phase]))]
-        return np.concatenate([w.phi[w.open_cells] for w in worlds])
+    def reference_worlds(self, world: World, phase: str) -> list[World]:
+        """Every layout of ``phase``: alignment is measured over their open cells, pooled."""
+        return [self.layout_world(phase, i) for i in range(len(self.layouts[phase]))]
 
     def start_cells(
         self, world: World, n: int, rng: np.random.Generator, parent_cells: np.ndarray | None = None
