@@ -2,9 +2,10 @@
 
 The essay's "middling competence" regime: builders powerful enough to build tools but not wise
 enough to specify them. Reads each run's `agents.parquet` and needs a sweep with `power` and
-`wisdom` as axes.
+`wisdom` as axes. The per-run measures here (`run_measures`: tools built, the shares misaligned,
+what the whole system earns) also serve the competence axis and the claims.
 
-Core objects: MISALIGNED_BELOW, MEASURES, tool_counts, run_measures, analyse.
+Core objects: MISALIGNED_BELOW, MEASURES, tool_counts, system_return, run_measures, analyse.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from matryoshka.analysis.section import NotApplicable, Section, write_section
 from matryoshka.analysis.series import select
 from matryoshka.analysis.stats import summarise
 from matryoshka.analysis.style import SEQUENTIAL_CMAP, new_figure
+from matryoshka.model.contract import PHASES, episode_length
 
 NAME = "competence"
 TITLE = "The competence map"
@@ -34,8 +36,8 @@ SHARES = {"share_misaligned_train": "align_parent_train", "share_misaligned": "a
           "share_misaligned_base_train": "align_base_train",
           "share_misaligned_base": "align_base_deploy"}
 AXES = ("power", "wisdom")
-#: What `tool_counts` measures in a run.
-MEASURES = ("tools_per_organism", *SHARES)
+#: What `run_measures` measures in a run: `tool_counts`, then `system_return`.
+MEASURES = ("tools_per_organism", *SHARES, *(f"system_return_{phase}" for phase in PHASES))
 
 
 def tool_counts(agents: pd.DataFrame) -> dict[str, float]:
@@ -60,10 +62,36 @@ def tool_counts(agents: pd.DataFrame) -> dict[str, float]:
     return counts
 
 
+def system_return(levels: pd.DataFrame, config: dict) -> dict[str, float]:
+    """The base reward all agents earn per step, per organism, over each phase's last episode.
+
+    Args:
+        levels: One run's `levels.parquet`.
+        config: Its effective configuration (for the episode lengths).
+
+    Returns:
+        `system_return_<phase>` for each phase (NaN for a phase the run does not have): the mean
+        over the phase's last episode of (sum over levels of mean base_return x agents) /
+        organisms.
+    """
+    reward = levels[levels["metric"] == "base_return"]
+    total = (reward["mean"] * reward["count"]).groupby([reward["phase"], reward["step"]]).sum()
+    organisms = levels[(levels["metric"] == "population") & (levels["level"] == 1)]
+    per = total / organisms.set_index(["phase", "step"])["mean"]
+    out = {}
+    for phase in PHASES:
+        series = per.xs(phase, level="phase") if phase in per.index.get_level_values("phase") else per[:0]
+        last = series[series.index > series.index.max() - episode_length(config, phase)]
+        out[f"system_return_{phase}"] = float(last.mean()) if len(last) else float("nan")
+    return out
+
+
 def run_measures(run: Run) -> dict[str, float]:
-    """`tool_counts` of one run, from its `agents.parquet` (NaN when the run did not write it)."""
+    """`tool_counts` (NaN when the run did not write its agents) and `system_return` of one run."""
     agents = run.agents(["kind", "level", *SHARES.values()])
-    return dict.fromkeys(MEASURES, float("nan")) if agents is None else tool_counts(agents)
+    counts = dict.fromkeys(("tools_per_organism", *SHARES), float("nan")) if agents is None \
+        else tool_counts(agents)
+    return {**counts, **system_return(run.levels, run.manifest["config"])}
 
 
 def _heatmap(ax: Axes, grid: pd.DataFrame, counts: pd.DataFrame, vmax: float,

@@ -4,10 +4,10 @@ The essay's question of power and wisdom, asked along `competence` (a sweep axis
 initial gene means; `wisdom_lag` lets wisdom trail power). For each run: Level-2 tools built per
 organism, the share of them misaligned with their builder and with the base objective (on the
 training and on the deployment world's cells; `competence.tool_counts`), and the base return of
-the whole system, organisms and every tool, per organism and step. One line per condition of the
-other sweep axes, with its 95% interval over seeds.
+the whole system, organisms and every tool, per organism and step (`competence.run_measures`).
+One line per condition of the other sweep axes, with its 95% interval over seeds.
 
-Core objects: AXIS, system_return, analyse.
+Core objects: AXIS, analyse.
 """
 
 from __future__ import annotations
@@ -18,13 +18,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from matryoshka.analysis.competence import MISALIGNED_BELOW, SHARES, tool_counts
+from matryoshka.analysis.competence import MISALIGNED_BELOW, SHARES, run_measures
 from matryoshka.analysis.dataset import Dataset, Page
 from matryoshka.analysis.section import NotApplicable, Section, write_section
 from matryoshka.analysis.series import select
 from matryoshka.analysis.stats import summarise
 from matryoshka.analysis.style import condition_handles, condition_styles, n_text, new_figure, plot_band
-from matryoshka.model.contract import PHASES, episode_length
 
 NAME = "competence_axis"
 TITLE = "Competence along one axis"
@@ -42,30 +41,6 @@ PANELS = {
 }
 
 
-def system_return(levels: pd.DataFrame, config: dict) -> dict[str, float]:
-    """The base reward all agents earn per step, per organism, over each phase's last episode.
-
-    Args:
-        levels: One run's `levels.parquet`.
-        config: Its effective configuration (for the episode lengths).
-
-    Returns:
-        `system_return_<phase>` for each phase the run has: the mean over the phase's last
-        episode of (sum over levels of mean base_return x agents) / organisms.
-    """
-    reward = levels[levels["metric"] == "base_return"]
-    total = (reward["mean"] * reward["count"]).groupby([reward["phase"], reward["step"]]).sum()
-    organisms = levels[(levels["metric"] == "population") & (levels["level"] == 1)]
-    per = total / organisms.set_index(["phase", "step"])["mean"]
-    out = {}
-    for phase in PHASES:
-        if phase in per.index.get_level_values("phase"):
-            series = per.loc[phase]
-            last = series[series.index > series.index.max() - episode_length(config, phase)]
-            out[f"system_return_{phase}"] = float(last.mean())
-    return out
-
-
 def analyse(data: Dataset, out: Path) -> Section:
     """Draw tools built, shares misaligned and the system's base return against competence.
 
@@ -77,13 +52,8 @@ def analyse(data: Dataset, out: Path) -> Section:
                             f"{', '.join(data.axes) or 'none'})")
     others = [a for a in data.axes if a != AXIS]
     params = data.summary.set_index(data.summary["run_id"].astype(str))
-    rows = []
-    for run in data.runs:
-        agents = run.agents(["kind", "level", *SHARES.values()])
-        if agents is not None:
-            rows.append({"run_id": run.run_id, **{a: params.at[run.run_id, a] for a in data.axes},
-                         **tool_counts(agents), **system_return(run.levels, run.manifest["config"])})
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame([{"run_id": run.run_id, **{a: params.at[run.run_id, a] for a in data.axes},
+                           **run_measures(run)} for run in data.runs])
     if frame.empty or not (frame["tools_per_organism"] > 0).any():
         raise NotApplicable("no Level-2 tool was built in any run")
     tidy = frame.melt(id_vars=["run_id", *data.axes], var_name="measure", value_name="value")

@@ -38,6 +38,11 @@ DEFAULT_SEEDS = 10
 
 GEN_FREE = {"tool_policy": "free", "selection": "generational"}
 NEUTRAL_FREE = {"tool_policy": "free", "selection": "neutral"}
+#: Conditions of runs/telephone.toml: a hand-off (method, label noise) at a wisdom.
+RIDGE = {"spec_method": "ridge", "label_noise": 0.0}
+NOISY_RIDGE = {"spec_method": "ridge", "label_noise": 1.0}
+NOISY_EVOLVE = {"spec_method": "evolve", "label_noise": 1.0}
+IMITATE = {"spec_method": "imitate", "label_noise": 0.0}
 #: Builders of one power and two wisdoms, tools free: the power x wisdom question at power 0.2.
 WISDOM = {"name": "wisdom", "description": "maze: wisdom 0.2 and 0.8 at power 0.2, tools free",
           "scenario": "maze-v2", "params": {"tool_policy": "free", "power": 0.2, "gene_spread": 0.05},
@@ -141,6 +146,82 @@ def claims() -> tuple[Claim, ...]:
               "episode at deception_share 0.6 than at 0.3.",
               "approval", _at("train/L2/defected", deception_share=0.6, tool_policy="free"),
               _at("train/L2/defected", deception_share=0.3, tool_policy="free")),
+        Claim("first-hand-off-loses-the-base-objective",
+              "In the telephone experiment (ridge, no label noise, wisdom 0.8), Level-2 tools agree "
+              "with the base objective on training cells less than the organisms that built them.",
+              "telephone", _at("train/L1/align_base_train", **RIDGE, wisdom=0.8),
+              _at("train/L2/align_base_train", **RIDGE, wisdom=0.8)),
+        Claim("same-perception-hand-off-copies",
+              "Without label noise (ridge, wisdom 0.8), a Level-3 tool, which perceives what its "
+              "builder perceives, agrees with its builder on training cells more than a Level-2 tool "
+              "agrees with its builder, an organism that perceives more.",
+              "telephone", _at("train/L3/align_parent_train", **RIDGE, wisdom=0.8),
+              _at("train/L2/align_parent_train", **RIDGE, wisdom=0.8)),
+        Claim("label-noise-loses-at-every-hand-off",
+              "Label noise makes the same-perception hand-off lossy: Level-3 ridge tools (wisdom 0.8) "
+              "agree with their builders on training cells less with label noise 1 than without.",
+              "telephone", _at("train/L3/align_parent_train", **RIDGE, wisdom=0.8),
+              _at("train/L3/align_parent_train", **NOISY_RIDGE, wisdom=0.8)),
+        Claim("label-noise-decays-level-by-level",
+              "With label noise (evolve, wisdom 0.8), cumulative alignment with Level 1 on training "
+              "cells is lower at Level 3 than at Level 2.",
+              "telephone", _at("train/L2/align_root_train", **NOISY_EVOLVE, wisdom=0.8),
+              _at("train/L3/align_root_train", **NOISY_EVOLVE, wisdom=0.8)),
+        Claim("wisdom-helps-the-lossy-hand-off",
+              "Level-2 ridge tools agree with their builders on training cells more at wisdom 0.8 "
+              "than at wisdom 0.2.",
+              "telephone", _at("train/L2/align_parent_train", **RIDGE, wisdom=0.8),
+              _at("train/L2/align_parent_train", **RIDGE, wisdom=0.2)),
+        Claim("even-copies-beat-organisms-after-the-shift",
+              "In deployment even imitated Level-2 tools (wisdom 0.2) agree with the base objective "
+              "more than the organisms do.",
+              "telephone", _at("deploy/L2/align_base_deploy", **IMITATE, wisdom=0.2),
+              _at("deploy/L1/align_base_deploy", **IMITATE, wisdom=0.2)),
+        Claim("level-one-lost-after-the-shift",
+              "Level-3 tools (ridge, wisdom 0.8) agree with the organism atop their builder chain "
+              "less on deployment cells, in deployment, than on training cells at the end of training.",
+              "telephone", _at("train/L3/align_root_train", **RIDGE, wisdom=0.8),
+              _at("deploy/L3/align_root_deploy", **RIDGE, wisdom=0.8)),
+        Claim("build-power-gates-tools",
+              "With competence genes frozen, organisms build more Level-2 tools at competence 0.4 than "
+              "at 0.2, where power rarely reaches build_power (0.3).",
+              "competence", _at("tools_per_organism", competence=0.4, wisdom_lag=0.0),
+              _at("tools_per_organism", competence=0.2, wisdom_lag=0.0)),
+        Claim("competence-aligns-tools-with-base",
+              "At wisdom level with power, a smaller share of Level-2 tools disagrees with the base "
+              "objective (alignment < 0.5) on training cells at competence 1 than at 0.4.",
+              "competence", _at("share_misaligned_base_train", competence=0.4, wisdom_lag=0.0),
+              _at("share_misaligned_base_train", competence=1.0, wisdom_lag=0.0)),
+        Claim("lagging-wisdom-misaligns-with-builder",
+              "At competence 0.4, wisdom trailing power by 0.4 leaves a larger share of Level-2 tools "
+              "disagreeing with their builders on training cells than wisdom level with power.",
+              "competence", _at("share_misaligned_train", competence=0.4, wisdom_lag=0.4),
+              _at("share_misaligned_train", competence=0.4, wisdom_lag=0.0)),
+        Claim("lagging-wisdom-misaligns-with-base",
+              "At competence 0.4, wisdom trailing power by 0.4 leaves a larger share of Level-2 tools "
+              "disagreeing with the base objective on training cells than wisdom level with power.",
+              "competence", _at("share_misaligned_base_train", competence=0.4, wisdom_lag=0.4),
+              _at("share_misaligned_base_train", competence=0.4, wisdom_lag=0.0)),
+        Claim("competence-fails-the-shift",
+              "Even at competence 1 (wisdom level), Level-2 tools disagree with their builders on "
+              "deployment cells more often than on training cells.",
+              "competence", _at("share_misaligned", competence=1.0, wisdom_lag=0.0),
+              _at("share_misaligned_train", competence=1.0, wisdom_lag=0.0)),
+        Claim("competence-raises-system-return",
+              "The whole system (organisms and tools) earns more base reward per organism and step "
+              "in the last training episode at competence 1 than at 0.4 (wisdom level).",
+              "competence", _at("system_return_train", competence=1.0, wisdom_lag=0.0),
+              _at("system_return_train", competence=0.4, wisdom_lag=0.0)),
+        Claim("horizon-brings-tools-to-the-moved-exit",
+              "Deployed with a 4-step horizon, more Level-2 tools reach the moved exit than with a "
+              "1-step horizon, in the same trained population.",
+              "horizon", _at("deploy/L2/reached_exit", deploy_horizon=4),
+              _at("deploy/L2/reached_exit", deploy_horizon=1)),
+        Claim("horizon-leaves-organisms-with-the-proxy",
+              "Deployed with a 10-step horizon, more organisms still go to the training exit's cell "
+              "than to the moved exit.",
+              "horizon", _at("deploy/L1/reached_proxy", deploy_horizon=10),
+              _at("deploy/L1/reached_exit", deploy_horizon=10)),
     )
 
 

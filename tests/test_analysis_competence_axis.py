@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from test_analysis_fixtures import HALF_WIDTH_3, levels_frame, write_sweep
 
-from matryoshka.analysis import competence_axis
+from matryoshka.analysis import competence, competence_axis
 from matryoshka.analysis.io import load
 from matryoshka.analysis.section import NotApplicable
 
@@ -18,9 +18,9 @@ def test_system_return_adds_every_level_per_organism() -> None:
     # (0.9 x 8 + 0.8 x 4 + 0.7 x 2) / 8 organisms = 1.475 per step in both phases.
     p = {"tool_policy": "free", "selection": "generational", "random_exit_share": 0.0,
          "power": 0.5, "wisdom": 0.5}
-    got = competence_axis.system_return(levels_frame(p, replicate=1), {"episode_steps": 3})
+    got = competence.system_return(levels_frame(p, replicate=1), {"episode_steps": 3})
     assert got == pytest.approx({"system_return_train": 1.475, "system_return_deploy": 1.475})
-    alone = competence_axis.system_return(levels_frame({**p, "tool_policy": "forbid"}, 1),
+    alone = competence.system_return(levels_frame({**p, "tool_policy": "forbid"}, 1),
                                           {"episode_steps": 3})
     assert alone["system_return_train"] == pytest.approx(0.7)  # 0.8 - 0.1: organisms only
 
