@@ -6,7 +6,7 @@ do with it; a manifest's world layout is checked cell by cell. Every failure is 
 whose message names the file.
 
 Core objects: InputError, TEXT, NUMBER, INTEGER, LEVELS_TYPES, OCCUPANCY_TYPES, SWEEP_TYPES,
-check_parquet, read_checked, check_world.
+check_parquet, read_checked, mark_names, check_world.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pyarrow.types as pt
 
-from matryoshka.model.contract import LEVELS_COLUMNS
+from matryoshka.model.contract import LEVELS_COLUMNS, PHASES
 
 
 class InputError(Exception):
@@ -103,6 +103,17 @@ def _cell(value: Any, width: int, height: int) -> bool:
             and 0 <= value[0] < width and 0 <= value[1] < height)  # fmt: skip
 
 
+def mark_names(world: Mapping[str, Any]) -> list[str]:
+    """The names of a world's marked cells (``<name>_train``, ``<name>_deploy``).
+
+    Those its ``marks`` declare; a run that declares none: every ``*_train`` and ``*_deploy`` key.
+    """
+    declared = world.get("marks")
+    if isinstance(declared, dict):
+        return [str(name) for name in declared]
+    return list(dict.fromkeys(k.rsplit("_", 1)[0] for k in world if k.endswith(("_train", "_deploy"))))
+
+
 def check_world(file: Path, world: Any) -> None:
     """Check a manifest's world layout: size, walls and marked cells.
 
@@ -121,7 +132,8 @@ def check_world(file: Path, world: Any) -> None:
     if bad is not None:
         raise InputError(f"{file}: world walls hold {bad!r}; expected [x, y] cells of the "
                          f"{width} x {height} world")
-    for key, value in world.items():
-        if key.endswith(("_train", "_deploy")) and value is not None and not _cell(value, width, height):
+    for key in (f"{mark}_{phase}" for mark in mark_names(world) for phase in PHASES):
+        value = world.get(key)
+        if value is not None and not _cell(value, width, height):
             raise InputError(f"{file}: world {key} is {value!r}; expected an [x, y] cell of the "
                              f"{width} x {height} world, or null")

@@ -19,6 +19,7 @@ from matplotlib.colors import ListedColormap, LogNorm
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
+from matryoshka.analysis.checks import mark_names
 from matryoshka.analysis.dataset import Dataset
 from matryoshka.analysis.section import NotApplicable, Section, write_section
 from matryoshka.analysis.series import level_name
@@ -56,8 +57,7 @@ def _marks(world: dict) -> dict[str, str]:
     declared = world.get("marks")
     if isinstance(declared, dict):
         return {str(k): str(v) for k, v in declared.items()}
-    names = dict.fromkeys(k.rsplit("_", 1)[0] for k in world if k.endswith(("_train", "_deploy")))
-    return {name: CYCLE[i % len(CYCLE)] for i, name in enumerate(names)}
+    return {name: CYCLE[i % len(CYCLE)] for i, name in enumerate(mark_names(world))}
 
 
 def analyse(data: Dataset, out: Path) -> Section:

@@ -202,3 +202,12 @@ def test_a_failing_analysis_leaves_the_earlier_report_in_place(
     capsys.readouterr()
     assert main([str(run)]) == 0  # a new report replaces the old one
     assert f"report: {run / 'figures' / 'report.html'}" in capsys.readouterr().out
+
+
+def test_a_procedurally_generated_maze_is_analysed(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # its world holds more than marked cells (each episode's layout), which the checks leave alone
+    from matryoshka.runs.single import run_simulation
+
+    params = {"population": 8, "generations": 2, "episode_steps": 4, "deploy_episodes": 1}
+    run_simulation("maze-procgen-v1", params, 0, tmp_path / "run", progress=False)
+    assert main([str(tmp_path / "run")]) == 0, capsys.readouterr().err
