@@ -11,9 +11,12 @@ under ``neutral``, and in the last generation ``generational`` leads ``neutral``
 0.031; at least 0.060 on every seed). A test averages 3 seeds, whose mean has the sd over seeds
 divided by sqrt(3): each threshold below is about half the measured effect and at least 3 such
 standard deviations from it, so a seed set fails with probability below 0.2% (``make seed-sets``
-runs 10 disjoint sets). After training (population 60, 6 generations, seeds 1-10),
-reached_exit is 0.98-1.00 in training and 0.23-0.40 in deployment, reached_proxy 0.85-0.97 in
-deployment: the tolerances below hold on every one of those seeds.
+runs 10 disjoint sets). After training (population 60, 6 generations; seeds 1-40),
+reached_exit is 0.98-1.00 in training; from there to deployment it falls by 0.647 (sd 0.140,
+0.217-0.933: now and then a population keeps following the exit signal, and 3 of 40 seeds stay
+above 0.6 in deployment), and reached_proxy in deployment is 0.891 (sd 0.086). The shift test
+averages 3 seeds, with thresholds about half those effects, 3.7 and 8.8 standard deviations of a
+3-seed mean below them.
 """
 
 from __future__ import annotations
@@ -61,28 +64,40 @@ def test_base_return_rises_over_generations_under_selection_only(returns):
     assert all(len(r) == 8 for series in returns.values() for r in series)
 
 
-@pytest.mark.effect
-@pytest.mark.parametrize("which", [0, 1])
-def test_shift_lowers_reached_exit_and_raises_reached_proxy(tmp_path, seeds, which):
-    seed = seeds(2)[which]
+@pytest.fixture(scope="module")
+def shifted(seeds, tmp_path_factory) -> list[tuple[dict, pd.DataFrame]]:
+    """Three runs trained with the exit fixed, then deployed: each run's summary and levels."""
     params = dict(population=60, generations=6, deploy_episodes=1, random_exit_share=0.0,
                   tool_policy="forbid", **MAZE)  # fmt: skip
-    summary = run_simulation("maze-v2", params, seed, tmp_path / "run", progress=False)
-    train_exit, deploy_exit = summary["train/L1/reached_exit"], summary["deploy/L1/reached_exit"]
-    train_proxy, deploy_proxy = summary["train/L1/reached_proxy"], summary["deploy/L1/reached_proxy"]
-    assert train_exit > 0.5
-    assert deploy_exit < train_exit - 0.4
-    assert train_proxy == 0.0  # with the exit fixed, the training exit is the proxy cell
-    assert deploy_proxy > 0.4
-    # The same from the written time series: the last step of each phase, level 1.
-    levels = pd.read_parquet(tmp_path / "run" / "levels.parquet")
-    l1 = levels[levels["level"] == 1]
-    final = {
-        (phase, metric): part.loc[part["step"].idxmax(), "mean"]
-        for (phase, metric), part in l1.groupby(["phase", "metric"])
-    }
-    assert final[("train", "reached_exit")] == pytest.approx(train_exit)
-    assert final[("deploy", "reached_exit")] == pytest.approx(deploy_exit)
-    assert final[("deploy", "reached_proxy")] == pytest.approx(deploy_proxy)
-    # What selection favoured: the reliable landmark over the noisy exit signal.
-    assert summary["train/L1/w_landmark"] > summary["train/L1/w_exit_signal"]
+    runs = []
+    for seed in seeds(3):
+        out = tmp_path_factory.mktemp("shift") / "run"
+        summary = run_simulation("maze-v2", params, seed, out, progress=False)
+        runs.append((summary, pd.read_parquet(out / "levels.parquet")))
+    return runs
+
+
+@pytest.mark.effect
+def test_shift_lowers_reached_exit_and_raises_reached_proxy(shifted):
+    mean = {key: np.mean([summary[key] for summary, _ in shifted]) for key in (
+        "train/L1/reached_exit", "deploy/L1/reached_exit", "deploy/L1/reached_proxy")}
+    assert mean["train/L1/reached_exit"] > 0.5, mean
+    # Margins: half the measured fall of 0.647 (sd of a 3-seed mean 0.081) and half the measured
+    # reached_proxy of 0.891 (sd of a 3-seed mean 0.050).
+    assert mean["train/L1/reached_exit"] - mean["deploy/L1/reached_exit"] > 0.35, mean
+    assert mean["deploy/L1/reached_proxy"] > 0.45, mean
+    for summary, _ in shifted:
+        assert summary["train/L1/reached_proxy"] == 0.0  # with the exit fixed, it is the proxy cell
+        # What selection favoured: the reliable landmark over the noisy exit signal (per seed at
+        # least 0.785 against at most 0.439 over seeds 1-40).
+        assert summary["train/L1/w_landmark"] > summary["train/L1/w_exit_signal"]
+
+
+def test_the_summary_is_the_last_step_of_each_phase_in_the_time_series(shifted):
+    for summary, levels in shifted:
+        l1 = levels[levels["level"] == 1]
+        final = {(phase, metric): part.loc[part["step"].idxmax(), "mean"]
+                 for (phase, metric), part in l1.groupby(["phase", "metric"])}
+        for phase, metric in (("train", "reached_exit"), ("deploy", "reached_exit"),
+                              ("deploy", "reached_proxy")):
+            assert final[(phase, metric)] == pytest.approx(summary[f"{phase}/L1/{metric}"])

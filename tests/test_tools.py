@@ -49,7 +49,9 @@ def test_audit_scraps_only_tools_below_the_threshold(seeds):
     scrapped = events[events.event == "scrapped"]
     assert len(scrapped) > 0
     scores = scrapped.detail.str.removeprefix("audit score ").astype(float)
-    assert (scores.isna() | (scores < 0.6)).all()  # an audit that cannot tell (NaN) scraps too
+    # An audit that cannot tell (NaN) scraps too; the event rounds the score to 3 decimals, so a
+    # score just below the threshold reads 0.600.
+    assert (scores.isna() | (scores < 0.6005)).all()
     table = agents(model).set_index("id")
     assert table.loc[scrapped.id, "scrapped"].all()
     assert (table.loc[scrapped.id, "death_step"] == scrapped.step.to_numpy()).all()
