@@ -1,9 +1,11 @@
 """Delegation: building tools, crediting their reward, trust, dependence and defection.
 
 The kernels (``acting_weights``, ``credit_chain``, ``trust_targets``) are array code over all
-agents; ``build_tools`` loops only over this step's builders, a rare event.
+agents; ``build_tools`` loops only over this step's builders and ``reaudit_tools`` over the tools
+due for a re-audit this step, rare events.
 
-Core Objects: hand_offs, acting_weights, credit_chain, trust_targets, build_tools, update_trust.
+Core Objects: hand_offs, acting_weights, credit_chain, trust_targets, build_tools, update_trust,
+reaudit_tools.
 """
 
 from __future__ import annotations
@@ -224,3 +226,57 @@ def build_tools(model: MatryoshkaModel, slots: np.ndarray) -> dict[str, np.ndarr
     np.add.at(counts["scrapped"], pop["level"][np.array(scrapped, dtype=np.int64)], 1)
     model.retire(np.array(scrapped, dtype=np.int64))
     return counts
+
+
+def reaudit_tools(model: MatryoshkaModel, slots: np.ndarray) -> np.ndarray:
+    """Test each live tool again every ``audit_every`` steps of its life, on what it acts on now.
+
+    Under a policy that checks tools (``audit``, ``oversight``), a tool whose age is a multiple of
+    ``audit_every`` is tested as a new tool is, but on its behaviour of the moment: a deceptive tool
+    that still pretends shows the tester what it wants to see, one that has defected shows its
+    hidden objective (mixed with its own tool's, as far as it depends on one). Its builder pays
+    the policy's cost; a tool that fails is scrapped. Every re-audit is an ``audited`` event with
+    its score. Tools without a builder are not re-audited.
+
+    Returns:
+        ``(levels,)`` the number of tools scrapped this step per level.
+    """
+    pop, cfg, policy = model.pop, model.config, model.policy
+    scrapped = np.zeros(model.recorder.n_levels, dtype=np.int64)
+    every = cfg["audit_every"]
+    if every == 0 or len(slots) == 0:
+        return scrapped
+    age = pop["age"][slots]
+    due = np.flatnonzero(
+        (pop["level"][slots] >= 2) & (pop["builder_slot"][slots] >= 0) & (age > 0) & (age % every == 0)
+    )
+    if len(due) == 0:
+        return scrapped
+    acting = model.acting(slots)
+    rng = model.streams.at("reaudit", model.steps)
+    world_cells, phi = model.world.open_cells, model.world.phi
+    failed = []
+    for row in due:
+        tool = int(slots[row])
+        builder = int(pop["builder_slot"][tool])
+        experience = pop["trail"][builder][pop["trail"][builder] >= 0]
+        pretending = bool(pop["deceptive"][tool] and pop["defected_step"][tool] < 0)
+        now = NewTool(pop["weights"][builder], acting[row], pretending, model.base_weights, experience,
+                      world_cells, phi, model.handoffs[int(pop["level"][tool])].samples,
+                      float(pop["wisdom"][builder]))  # fmt: skip
+        verdict = policy.check(rng, now, cfg)
+        if verdict is None:  # a policy that checks no tools
+            return scrapped
+        cost = policy.extra_cost(cfg)
+        pop["energy"][builder] -= cost
+        pop["fitness"][builder] -= cost
+        model.recorder.event(model.steps, "audited", pop, tool, f"{policy.name} score {verdict[1]:.3f}")
+        if not verdict[0]:
+            pop["scrapped"][tool] = True
+            detail = f"{policy.name} re-audit score {verdict[1]:.3f}"
+            model.recorder.event(model.steps, "scrapped", pop, tool, detail)
+            failed.append(tool)
+    gone = np.array(failed, dtype=np.int64)
+    np.add.at(scrapped, pop["level"][gone], 1)
+    model.retire(gone)
+    return scrapped

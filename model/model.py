@@ -32,6 +32,7 @@ from matryoshka.model.delegation import (
     build_tools,
     credit_chain,
     hand_offs,
+    reaudit_tools,
     rows_of,
     update_trust,
 )
@@ -253,7 +254,11 @@ class MatryoshkaModel(Lifecycle, Model):
         self._plan_and_move(slots)
         self._apply(self.preset.observe(self.world, self.view(slots)), slots)
         self._reward(slots)
-        events = {"defected": update_trust(self, slots), **build_tools(self, slots)}
+        events = {"defected": update_trust(self, slots)}
+        reaudited = reaudit_tools(self, slots)
+        slots = pop.slots
+        events.update(build_tools(self, slots))
+        events["scrapped"] += reaudited
         tools = pop.slots[pop["level"][pop.slots] >= 2]
         spent = (pop["energy"][tools] <= 0) | (pop["age"][tools] >= self.config["tool_lifespan"])
         self.retire(tools[spent])

@@ -184,6 +184,10 @@ PARAMS: dict[str, Param] = {
     },
     "audit_threshold": Param(float, 0.5, "audit, oversight: alignment below which a tool is scrapped", -1, 1),
     "audit_cost": Param(float, 0.5, "audit, oversight: energy checking a tool costs its builder", 0, LARGE),
+    "audit_every": Param(
+        int, 0, "audit, oversight: steps between re-audits of each live tool's behaviour (0: at build only)",
+        0, 1_000_000,
+    ),
     "oversight_breadth": Param(
         float, 0.5, "oversight: share of the overseer's sample drawn from the whole world, not the trail",
         0, 1,

@@ -33,6 +33,7 @@ STREAMS: dict[str, str] = {
     "mesa": "Mesa's own rng and random (not drawn from by the model; seeded for Mesa's internals)",
     "layouts": "the scenario's worlds drawn once at the start (procedurally generated maze layouts)",
     "objective": "the base objective's independent field (drawn once, only when base_fidelity < 1)",
+    "reaudit": "per step: the cells re-audits of live tools sample (audit_every)",
 }
 
 
