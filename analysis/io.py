@@ -33,9 +33,12 @@ from matryoshka.analysis.checks import (
 )
 from matryoshka.analysis.dataset import Dataset
 from matryoshka.model.contract import (
+    FINISHED,
     LEVELS_COLUMNS,
     META_COLUMNS,
+    PHASES,
     Metric,
+    extinct_summary,
     metrics_from_manifest,
     parse_summary_key,
     summarize,
@@ -113,6 +116,21 @@ class Run:
     def metrics(self) -> dict[str, Metric]:
         """The run's metric registry (from its manifest; older runs: the core metrics)."""
         return metrics_from_manifest(self.manifest, self.manifest.get("features") or ())
+
+    @property
+    def extinct(self) -> tuple[int, str] | None:
+        """When and in which phase the run's population died out, or None if it did not.
+
+        Raises:
+            InputError: The manifest says `extinct` without a step and a phase.
+        """
+        if self.manifest.get("status") != "extinct":
+            return None
+        step, phase = self.manifest.get("extinct_at"), self.manifest.get("extinct_phase")
+        if not isinstance(step, int) or phase not in PHASES:
+            raise InputError(f"{self.path / 'manifest.json'}: status 'extinct' needs an integer "
+                             f"extinct_at and an extinct_phase in {PHASES} (got {step!r}, {phase!r})")
+        return step, phase
 
     @property
     def world(self) -> dict | None:
@@ -215,7 +233,20 @@ def run_summary(run: Run, first: bool = False) -> dict[str, float]:
     if first:  # keep each phase's first episode: its last episode is then the first
         start = levels.groupby("phase")["step"].transform("min")
         levels = levels[levels["step"] < start + levels["phase"].map(windows)]
-    return summarize(levels, windows, run.metrics)
+    summary = summarize(levels, windows, run.metrics)
+    return summary if first or run.extinct is None else extinct_summary(summary, run.extinct[1])
+
+
+def _extinct_note(runs: Sequence[Run], where: Path) -> tuple[str, ...]:
+    """A note naming the runs whose population died out (their population counts as 0)."""
+    gone = [run for run in runs if run.extinct is not None]
+    if not gone:
+        return ()
+    named = ", ".join(f"{run.run_id} at step {run.extinct[0]}" for run in gone[:6]) + (
+        ", ..." if len(gone) > 6 else "")
+    what = f"{len(gone)} of {len(runs)} runs went extinct" if len(runs) > 1 else "the population died out"
+    return (f"{where}: {what} ({named}): its population counts as 0 from then on, and phases never "
+            "reached have no other metrics",)
 
 
 def _load_lone_run(root: Path) -> Dataset:
@@ -223,7 +254,7 @@ def _load_lone_run(root: Path) -> Dataset:
     run = Run.open(root, root.resolve().name, 0)
     params = _scalars(run.manifest["config"])
     row = {"run_id": run.run_id, "replicate": 0, **params, **run_summary(run)}
-    return Dataset(root, "run", (run,), pd.DataFrame([row]), tuple(params))
+    return Dataset(root, "run", (run,), pd.DataFrame([row]), tuple(params), _extinct_note([run], root))
 
 
 def _load_sweep(root: Path) -> Dataset:
@@ -231,9 +262,9 @@ def _load_sweep(root: Path) -> Dataset:
     file = root / "sweep.parquet"
     check_parquet(file, SWEEP_COLUMNS)
     table = read_checked(file, SWEEP_TYPES).to_pandas()
-    complete = table[table["status"] == "complete"].copy()
+    complete = table[table["status"].isin(FINISHED)].copy()
     if complete.empty:
-        raise InputError(f"{file}: no run has status 'complete' (statuses: "
+        raise InputError(f"{file}: no run has status {' or '.join(map(repr, FINISHED))} (statuses: "
                          f"{', '.join(sorted(map(str, table['status'].unique()))) or 'none'})")
     complete["run_id"] = complete["run_id"].astype(str)
     runs = []
@@ -250,6 +281,7 @@ def _load_sweep(root: Path) -> Dataset:
     failed = len(table) - len(complete)
     notes = (f"{file}: {failed} of {len(table)} runs did not complete; "
              f"analysing the {len(complete)} complete ones",) if failed else ()
+    notes += _extinct_note(runs, file)
     data = Dataset(root, "sweep", tuple(runs), summary.reset_index(drop=True), params, notes)
     twins = data.summary.duplicated([*data.axes, "replicate"], keep=False)
     if twins.any():

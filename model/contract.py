@@ -8,8 +8,9 @@ use it, and so does ``analysis``, which imports nothing else from the project: a
 registry (the core metrics, one ``w_<feature>`` per feature, and its scenario's own) into
 ``manifest.json``, and the analysis reads it back from there with ``metrics_from_manifest``.
 
-Core Objects: PHASES, META_COLUMNS, LEVELS_COLUMNS, Metric, CORE_METRICS, metric_registry,
-summary_key, parse_summary_key, episode_length, summary_windows, summarize, metrics_from_manifest.
+Core Objects: PHASES, META_COLUMNS, FINISHED, LEVELS_COLUMNS, Metric, CORE_METRICS, metric_registry,
+summary_key, parse_summary_key, episode_length, summary_windows, summarize, extinct_summary,
+metrics_from_manifest.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ PHASE_NAMES = {"train": "training", "deploy": "deployment"}
 #: The columns of ``levels.parquet``, one row per step, level and metric.
 LEVELS_COLUMNS = ("step", "generation", "phase", "level", "metric", "mean", "std", "count")
 #: The columns of ``sweep.parquet`` that describe a run rather than a parameter or a summary value.
-META_COLUMNS = ("run_id", "replicate", "seed", "status", "error")
+META_COLUMNS = ("run_id", "replicate", "seed", "status", "error", "extinct_at")
+#: The statuses of a run that ran to its end: in full, or until its population died out.
+FINISHED = ("complete", "extinct")
 #: The level under which whole-world metrics (``per_level=False``) are recorded.
 WORLD_LEVEL = 0
 
@@ -179,6 +182,21 @@ def summarize(
         means.update(final[final.index.get_level_values("metric").isin(at_end)])
         for (level, metric), value in means.items():
             out[summary_key(str(phase), int(level), str(metric))] = float(value)
+    return out
+
+
+def extinct_summary(summary: Mapping[str, float], phase: str) -> dict[str, float]:
+    """The summary of a run whose population died out in ``phase``: population 0 from then on.
+
+    In that phase and in every later one (which never came) each level's population is 0, so a
+    condition's mean over seeds counts the run instead of leaving it out. The phase's other
+    metrics still describe its last episode alive; later phases have none.
+    """
+    out = dict(summary)
+    parsed = [parse_summary_key(key) for key in summary]
+    levels = {1} | {p[1] for p in parsed if p and p[1] != WORLD_LEVEL}
+    for later in PHASES[PHASES.index(phase):]:
+        out.update({summary_key(later, level, "population"): 0.0 for level in sorted(levels)})
     return out
 
 

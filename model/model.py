@@ -111,6 +111,7 @@ class MatryoshkaModel(Lifecycle, Model):
         self.episode_step = 0
         self.episode = 0  # episodes done by this generation
         self.deploy_episode = 0
+        self.extinct_at: int | None = None  # the step in which the last agent died, if they all did
         self.summary: dict[int, dict[str, float]] = {}
 
         preset.configure(config, streams["layouts"])
@@ -351,9 +352,12 @@ class MatryoshkaModel(Lifecycle, Model):
         cfg = self.config
         if cfg["selection"] == "steady_state":
             self._live_and_die()
+            if len(self.pop) == 0:  # nobody is left: the run ends here, in this phase
+                self.extinct_at, self.running = self.steps, False
+                return
             if self.phase == "train" and self.steps >= cfg["shift_at"]:
                 self.deploy()
-            if self.steps >= cfg["total_steps"] or len(self.pop) == 0:
+            if self.steps >= cfg["total_steps"]:
                 self.running = False
             return
         self.episode_step += 1

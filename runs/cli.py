@@ -9,6 +9,7 @@ Core Objects: main.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,7 @@ def run_config(path: str) -> dict[str, Any]:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one simulation and print its summary."""
     from matryoshka.model.scenarios import get
-    from matryoshka.runs.report import print_summary
+    from matryoshka.runs.report import extinction_line, print_summary
     from matryoshka.runs.single import run_simulation
 
     config = run_config(args.config) if args.config else {}
@@ -80,6 +81,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ConfigError(f"seed = {seed!r} is not allowed: expected a non-negative integer")
     summary = run_simulation(scenario, params, seed, Path(args.out), progress=not args.quiet)
     print_summary(summary, get(scenario).metric_registry())
+    manifest = json.loads((Path(args.out) / "manifest.json").read_text(encoding="utf-8"))
+    if manifest["status"] == "extinct":
+        print(extinction_line(manifest))
     print(f"outputs: {args.out}")
     return 0
 

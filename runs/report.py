@@ -1,16 +1,25 @@
 """Printing summaries for people: per level and phase, the numbers that matter first.
 
-Core Objects: format_summary, print_summary, format_sweep_summary.
+Core Objects: format_summary, print_summary, extinction_line, format_sweep_summary.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
-from matryoshka.model.contract import META_COLUMNS, PHASES, Metric, parse_summary_key, summary_key
+from matryoshka.model.contract import (
+    FINISHED,
+    META_COLUMNS,
+    PHASE_NAMES,
+    PHASES,
+    Metric,
+    parse_summary_key,
+    summary_key,
+)
 
 
 def format_summary(summary: Mapping[str, float], metrics: Mapping[str, Metric]) -> str:
@@ -40,6 +49,16 @@ def print_summary(summary: Mapping[str, float], metrics: Mapping[str, Metric]) -
     print(format_summary(summary, metrics))
 
 
+def extinction_line(manifest: Mapping[str, Any]) -> str:
+    """One line saying that a run's population died out, when, and what that leaves out."""
+    ended = manifest["extinct_phase"]
+    skipped = PHASES[PHASES.index(ended) + 1 :]
+    never = f"; the {' and '.join(PHASE_NAMES[p] for p in skipped)} phase never came" if skipped else ""
+    return (f"extinct: the population died out at step {manifest['extinct_at']} of "
+            f"{manifest['config'].get('total_steps', manifest['steps'])}, in {PHASE_NAMES[ended]}{never}; "
+            "its population counts as 0 from then on")  # fmt: skip
+
+
 def format_sweep_summary(table: pd.DataFrame, metrics: Mapping[str, Metric]) -> str:
     """``format_summary`` of each condition of a sweep: the parameters that vary, means over seeds.
 
@@ -47,7 +66,7 @@ def format_sweep_summary(table: pd.DataFrame, metrics: Mapping[str, Metric]) -> 
         table: ``sweep.parquet`` as a DataFrame.
         metrics: The scenario's metric registry.
     """
-    done = table[table["status"] == "complete"]
+    done = table[table["status"].isin(FINISHED)]
     values = [c for c in done.columns if parse_summary_key(c)]
     params = [c for c in done.columns if c not in META_COLUMNS and c not in values]
     axes = [c for c in params if done[c].nunique() > 1]

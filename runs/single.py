@@ -14,7 +14,13 @@ import numpy as np
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
-from matryoshka.model.contract import episode_length, metrics_to_manifest, summarize, summary_windows
+from matryoshka.model.contract import (
+    episode_length,
+    extinct_summary,
+    metrics_to_manifest,
+    summarize,
+    summary_windows,
+)
 from matryoshka.model.integrity import file_records
 from matryoshka.model.model import MatryoshkaModel
 from matryoshka.model.outputs import atomic_directory, check_output, open_outputs, write_manifest
@@ -56,7 +62,8 @@ def run_simulation(
         progress: Show a progress bar.
 
     Returns:
-        The run's final summary (see ``model.contract.summarize``).
+        The run's final summary (see ``model.contract.summarize``; a run whose population died out:
+        ``extinct_summary``).
 
     Raises:
         ConfigError: Bad scenario, parameter, value or output path.
@@ -77,6 +84,8 @@ def run_simulation(
         pq.write_table(model.recorder.occupancy_table(model.world.shape[1]), tmp / "occupancy.parquet")
         windows = summary_windows(model.config)
         summary = summarize(model.recorder.levels_tail(windows).to_pandas(), windows, model.metrics)
+        if model.extinct_at is not None:
+            summary = extinct_summary(summary, model.phase)
         write_manifest(tmp, {
             **model.provenance(),
             "config": model.config,
@@ -85,11 +94,13 @@ def run_simulation(
             "versions": {name: _version(name) for name in VERSIONED},
             "started": started,
             "finished": dt.datetime.now(dt.UTC).isoformat(),
-            "status": "complete",
+            "status": "complete" if model.extinct_at is None else "extinct",
+            "extinct_at": model.extinct_at,
+            "extinct_phase": None if model.extinct_at is None else model.phase,
             "steps": model.steps,
             "features": list(model.preset.features),
             "world": _world_record(model),
-        "level0": {**model.level0.record(), "states": model.preset.fidelity_states},
+            "level0": {**model.level0.record(), "states": model.preset.fidelity_states},
             "metrics": metrics_to_manifest(model.metrics),
             "shift": _shift_record(model),
             "tool_policies": {name: cls.record() for name, cls in POLICIES.items()},

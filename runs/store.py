@@ -180,18 +180,21 @@ class SweepDir:
     def row(self, spec: RunSpec) -> dict[str, Any] | None:
         """The sweep table's row of a run, or None if it has not finished.
 
-        The row holds the ``META_COLUMNS``, the parameters, and (complete runs) the run's summary.
+        The row holds the ``META_COLUMNS``, the parameters, and (finished runs) the run's summary.
+        A finished run's status is its manifest's: ``complete``, or ``extinct`` with the step its
+        population died out at (``extinct_at``).
         """
         params = {name: spec.params[name] for name in self.experiment.columns()}
 
-        def meta(status: str, error: str | None) -> dict[str, Any]:
-            values = (spec.run_id, spec.replicate, spec.seed_label, status, error)
+        def meta(status: str, error: str | None, extinct_at: int | None = None) -> dict[str, Any]:
+            values = (spec.run_id, spec.replicate, spec.seed_label, status, error, extinct_at)
             return dict(zip(META_COLUMNS, values, strict=True))
 
         if self.is_complete(spec.run_id):
             manifest = json.loads((self.runs / spec.run_id / "manifest.json").read_text())
             summary = {key: float(value) for key, value in manifest.get("summary", {}).items()}
-            return {**meta("complete", None), **params, **summary}
+            status = meta(manifest.get("status", "complete"), None, manifest.get("extinct_at"))
+            return {**status, **params, **summary}
         error = self.error(spec.run_id)
         return None if error is None else {**meta("failed", error), **params}
 
@@ -206,9 +209,9 @@ class SweepDir:
         if missing:
             raise ValueError(f"runs not finished: {', '.join(missing[:5])}")
         table = pa.Table.from_pandas(pd.DataFrame(rows), preserve_index=False)
-        for name in ("seed", "error"):  # all-null columns would otherwise have no type
-            table = table.set_column(table.schema.get_field_index(name), name,
-                                     table[name].cast(pa.string()))  # fmt: skip
+        for name, kind in (("seed", pa.string()), ("error", pa.string()), ("extinct_at", pa.int64())):
+            # all-null columns would otherwise have no type
+            table = table.set_column(table.schema.get_field_index(name), name, table[name].cast(kind))
         out = self.root / "sweep.parquet"
         tmp = _tmp_beside(out)
         try:

@@ -161,10 +161,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"{stop}: {stop.complete} of {stop.total} runs complete in {args.out}; "
               "rerun the same command to finish the rest", file=sys.stderr)  # fmt: skip
         return EXIT_INTERRUPTED
+    table = pd.read_parquet(result.table)
+    extinct = table.loc[table["status"] == "extinct", "run_id"].tolist()
     if result.complete:
         print("summary (mean over seeds of the last episode of each phase):")
         metrics = get(result.scenario).metric_registry()
-        print(format_sweep_summary(pd.read_parquet(result.table), metrics) + "\n")
+        print(format_sweep_summary(table, metrics) + "\n")
+    if extinct:
+        print(f"{len(extinct)} of {result.total} runs went extinct ({', '.join(extinct[:8])}"
+              f"{', ...' if len(extinct) > 8 else ''}): their population counts as 0 from then on; "
+              "'extinct_at' in the sweep table says when")  # fmt: skip
     print(f"{result.complete} of {result.total} runs complete"
           + (f" ({result.skipped} from an earlier sweep)" if result.skipped else "")
           + (f"; {result.damaged} damaged ones ran again" if result.damaged else "")

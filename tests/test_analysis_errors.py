@@ -94,7 +94,7 @@ def test_sweep_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert "sweep.parquet: missing column(s) status" in failed(sweep, capsys)
 
     table.assign(status="failed").to_parquet(sweep / "sweep.parquet")
-    assert "no run has status 'complete' (statuses: failed)" in failed(sweep, capsys)
+    assert "no run has status 'complete' or 'extinct' (statuses: failed)" in failed(sweep, capsys)
 
     table.to_parquet(sweep / "sweep.parquet")
     (sweep / "runs" / "run-001" / "manifest.json").unlink()

@@ -78,8 +78,8 @@ def test_one_worker_two_workers_and_dask_give_identical_runs(tmp_path):
 def test_sweep_table_has_one_row_per_run(tmp_path):
     run_sweep(write_experiment(tmp_path), tmp_path / "out", workers=1, progress=False)
     table = pd.read_parquet(tmp_path / "out" / "sweep.parquet")
-    assert list(table.columns[:9]) == ["run_id", "replicate", "seed", "status", "error", "population",
-                                       "generations", "episode_steps", "deploy_episodes"]  # fmt: skip
+    assert list(table.columns[:10]) == ["run_id", "replicate", "seed", "status", "error", "extinct_at",
+                                        "population", "generations", "episode_steps", "deploy_episodes"]
     assert list(table["run_id"]) == ["r0000", "r0001", "r0002", "r0003"]
     assert list(table["tool_policy"]) == ["free", "free", "forbid", "forbid"]
     assert list(table["seed"]) == ["11/0", "11/1"] * 2
