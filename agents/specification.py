@@ -8,14 +8,16 @@ tool perceives, by one of three methods (``HandOff.method``):
 - ``ridge``: a closed-form ridge regression of its judgements on the features;
 - ``evolve``: a small selection loop over candidate objectives, selected by its approval of them
   on the sample (``agents.evolve``): each level is a base optimizer for the next;
-- ``imitate``: a copy of its own weights with noise (no states are judged, so label noise does
-  not enter; the sample enters through capacity).
+- ``imitate``: a copy of its own weights, as the builder states them, with noise. No states are
+  judged; label noise is noise on the stated weights, scaled so that the stated objective errs
+  over the world by as much, in expectation, as one judgement does (``state_weights``). The
+  sample enters through capacity.
 
 A tool of limited ``capacity`` keeps only the features it needs most. Nothing else sets a tool's
 objective, so every drift has a cause: a narrow sample, features the tool cannot see, noisy
 observations and judgements, too few samples, too little capacity, a weak search.
 
-Core Objects: HandOff, sample_cells, judge, fit_weights, specify, audit.
+Core Objects: HandOff, sample_cells, judge, state_weights, fit_weights, specify, audit.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ class HandOff:
         method: ``ridge``, ``evolve`` or ``imitate``.
         ridge: The ridge penalty (``ridge``).
         label_noise: Sd of the noise on each of the builder's judgements, in units of the sd of
-            its utility over the world's open cells (``ridge`` and ``evolve``).
+            its utility over the world's open cells (on the stated weights, for ``imitate``).
         capacity: At most this many features with a non-zero weight (None: no limit).
         imitate_noise: Sd of the noise on each copied weight (``imitate``).
         evolve: The selection loop's settings (``evolve``).
@@ -113,6 +115,31 @@ def judge(
     return seen @ weights + label_noise * scale * rng.standard_normal(len(seen))
 
 
+def state_weights(
+    rng: np.random.Generator, weights: np.ndarray, world: np.ndarray, label_noise: float, scale: float
+) -> np.ndarray:
+    """The builder's statement of its own weights, for a tool to imitate: each with independent noise.
+
+    The noise on each weight has sd ``label_noise * scale / sqrt(tr Σ)``, Σ the features'
+    covariance over the world, so the stated utility's error ``e·x`` has variance
+    ``label_noise² * scale²`` over the world in expectation: a stated objective errs by as much as
+    one of ``judge``'s judgements. The noise is drawn whatever ``label_noise`` is.
+
+    Args:
+        rng: Source of the noise.
+        weights: ``(K,)`` the builder's objective.
+        world: ``(C, K)`` features of the world's open cells.
+        label_noise: Noise sd in units of ``scale``.
+        scale: The sd of the builder's utility over the world.
+
+    Returns:
+        ``(K,)`` the stated weights.
+    """
+    spread = float(np.sqrt(world.var(axis=0).sum()))
+    noise = rng.standard_normal(len(weights))
+    return weights + (label_noise * scale / spread * noise if spread > 0 else 0.0)
+
+
 def fit_weights(phi: np.ndarray, target: np.ndarray, perceives: np.ndarray, ridge: float) -> np.ndarray:
     """Ridge regression of ``target`` on the perceived features (with an intercept), unit norm.
 
@@ -169,13 +196,15 @@ def specify(
     seen = phi[cells]
     if noise_sd is not None:
         seen = seen + rng.normal(size=seen.shape) * noise_sd
-    scale = float(np.std(phi[world_cells] @ builder_weights))
+    world = phi[world_cells]
+    scale = float(np.std(world @ builder_weights))
     labels = judge(rng, seen, builder_weights, handoff.label_noise, scale)
     spread = seen.std(axis=0)
     perceives, capacity = handoff.perceives, handoff.capacity
     if handoff.method == "imitate":
+        stated = state_weights(rng, builder_weights, world, handoff.label_noise, scale)
         noise = handoff.imitate_noise * rng.standard_normal(len(builder_weights))
-        copied = normalize(np.where(perceives, builder_weights + noise, 0.0))
+        copied = normalize(np.where(perceives, stated + noise, 0.0))
         return keep_strongest(copied, spread, capacity)
     if handoff.method == "evolve":
         return evolve_objective(rng, seen, labels, perceives, handoff.evolve, spread, capacity)[0]

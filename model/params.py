@@ -153,7 +153,7 @@ PARAMS: dict[str, Param] = {
     "ridge": Param(float, 0.01, "ridge penalty of the tool-specification fit", 0, LARGE),
     "label_noise": Param(
         float, 0.0, "noise on the builder's judgement of each sampled state (sd, in units of the sd "
-        "of its utility over the world)", 0, 100,
+        "of its utility over the world; imitate: on the weights it states, to the same effect)", 0, 100,
     ),
     "tool_capacity": Param(
         int, None, "most features a tool's objective may use (unset: no limit)", 1, 100

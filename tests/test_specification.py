@@ -5,7 +5,14 @@ import pytest
 
 from matryoshka.agents.evolve import EvolveSettings
 from matryoshka.agents.genome import keep_strongest
-from matryoshka.agents.specification import HandOff, audit, fit_weights, sample_cells, specify
+from matryoshka.agents.specification import (
+    HandOff,
+    audit,
+    fit_weights,
+    sample_cells,
+    specify,
+    state_weights,
+)
 from matryoshka.model.metrics import alignment
 
 ALL = np.array([True, True, True])
@@ -108,6 +115,37 @@ def test_imitate_noise_moves_the_copy():
                       np.arange(10), np.arange(64), phi, 0.0) for s in range(50)]
     cos = np.array([c @ builder for c in copies])
     assert (cos < 1 - 1e-6).all() and cos.mean() > 0.8
+
+
+def test_stated_weights_carry_noise_scaled_to_the_size_of_a_judgements_noise():
+    # Two features with variances 1 and 3 over the world (tr Σ = 4), utility sd 2, label noise 0.5:
+    # each weight's noise has sd 0.5 * 2 / sqrt(4) = 0.5.
+    world = np.array([[-1.0, -3.0], [1.0, 3.0], [-1.0, 3.0], [1.0, -3.0]]) / np.array([1.0, np.sqrt(3)])
+    assert np.allclose(world.var(axis=0), [1.0, 3.0])
+    weights = np.array([0.6, 0.8])
+    stated = state_weights(np.random.default_rng(3), weights, world, 0.5, 2.0)
+    np.testing.assert_allclose(stated - weights, 0.5 * np.random.default_rng(3).standard_normal(2))
+    np.testing.assert_array_equal(state_weights(np.random.default_rng(3), weights, world, 0.0, 2.0), weights)
+    # Over many statements the utility's error has variance label_noise² scale² over the world:
+    # 4,000 draws put the mean within about 2% of it (3 features), so ±10% cannot fail by chance.
+    phi = grid_phi(k=3)
+    rng = np.random.default_rng(0)
+    errors = np.array([state_weights(rng, np.zeros(3), phi, 1.5, 0.7) for _ in range(4000)])
+    assert abs((phi @ errors.T).var(axis=0).mean() / (1.5 * 0.7) ** 2 - 1) < 0.1
+
+
+def test_imitate_honours_label_noise():
+    # The same draws with and without label noise: only the stated weights differ.
+    phi = grid_phi()
+    builder = np.array([0.6, -0.8, 0.0])
+
+    def copy(label_noise: float, seed: int) -> np.ndarray:
+        handoff = hand("imitate", imitate_noise=0.0, label_noise=label_noise)
+        return specify(np.random.default_rng(seed), handoff, builder, np.arange(10), np.arange(64), phi, 0.0)
+
+    np.testing.assert_array_equal(copy(0.0, 1), builder)
+    noisy = np.array([copy(1.0, s) for s in range(30)])
+    assert (noisy @ builder < 1 - 1e-6).all()
 
 
 def test_label_noise_loosens_the_fit_more_the_larger_it_is():
