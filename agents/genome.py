@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# The competence genes, each a number in [0, 1]: one population column each, and in this order the
-# columns of the (N, G) gene arrays that mutation works on.
-GENES = ("power", "wisdom")
+# The genes besides the objective, each a number in [0, 1]: one population column each, and in this
+# order the columns of the (N, G) gene arrays that mutation works on.
+GENES = ("power", "wisdom", "tool_trust_rate")
 
 
 def _frozen(values: np.ndarray, dtype: type) -> np.ndarray:
@@ -67,19 +67,22 @@ class Genome:
         perceives: Which features the holder can perceive, read-only booleans.
         power: Competence gene in [0, 1]: planning horizon and the ability to build.
         wisdom: Competence gene in [0, 1]: the ability to specify and audit tools.
+        tool_trust_rate: Gene in [0, 1]: how fast its holder comes to trust (and so depend on) a
+            tool that delivers, per step.
     """
 
     weights: np.ndarray
     perceives: np.ndarray
     power: float
     wisdom: float
+    tool_trust_rate: float
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "weights", _frozen(self.weights, float))
         object.__setattr__(self, "perceives", _frozen(self.perceives, bool))
         if self.weights.shape != self.perceives.shape or self.weights.ndim != 1:
             raise ValueError("weights and perceives must be 1-D arrays of the same length")
-        for name in ("power", "wisdom"):
+        for name in GENES:
             value = float(getattr(self, name))
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1], got {value}")
@@ -105,20 +108,22 @@ class MutationRates:
         weights: On every perceived objective weight.
         power: On the power gene.
         wisdom: On the wisdom gene.
+        tool_trust_rate: On the tool_trust_rate gene.
     """
 
     weights: float
     power: float
     wisdom: float
+    tool_trust_rate: float
 
     @classmethod
     def uniform(cls, rate: float) -> MutationRates:
         """The same sd on every gene."""
-        return cls(rate, rate, rate)
+        return cls(rate, rate, rate, rate)
 
     @property
     def genes(self) -> np.ndarray:
-        """``(G,)`` the sd on each competence gene, in the order of ``GENES``."""
+        """``(G,)`` the sd on each gene besides the objective, in the order of ``GENES``."""
         return np.array([getattr(self, name) for name in GENES])
 
 

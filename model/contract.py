@@ -77,6 +77,7 @@ CORE_METRICS: tuple[Metric, ...] = (
     Metric("energy", "mean energy", summary=None),
     Metric("power", "mean power gene", summary=None),
     Metric("wisdom", "mean wisdom gene", summary=None),
+    Metric("tool_trust_rate", "mean tool_trust_rate gene: how fast trust in a delivering tool grows"),
     Metric("base_return", "base reward earned per step", headline=True),
     Metric("align_base_train", "alignment with the base objective over training cells (Pearson r)",
            headline=True, printed=True),

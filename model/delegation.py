@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from matryoshka.agents.evolve import EvolveSettings
-from matryoshka.agents.genome import Genome
+from matryoshka.agents.genome import GENES, Genome
 from matryoshka.agents.specification import HandOff, specify
 from matryoshka.model.policies import NewTool
 
@@ -148,7 +148,8 @@ def update_trust(model: MatryoshkaModel, slots: np.ndarray) -> np.ndarray:
     delivered = trust_targets(
         pop["weights"][pop["builder_slot"][tools]], phi[pop["pos"][tools]], phi[model.world.open_cells]
     )
-    pop["trust"][tools] += cfg["trust_rate"] * (delivered - pop["trust"][tools])
+    rate = pop["tool_trust_rate"][pop["builder_slot"][tools]]  # the builder's gene
+    pop["trust"][tools] += rate * (delivered - pop["trust"][tools])
     builders = pop["builder_slot"][tools]
     pop["dependence"][builders] = model.policy.dependence(pop["trust"][tools])
     turning = tools[
@@ -207,7 +208,7 @@ def build_tools(model: MatryoshkaModel, slots: np.ndarray) -> dict[str, np.ndarr
         )  # fmt: skip
         if deceptive:
             weights = model.preset.hidden_objective(model.streams.at("deception", model.steps), perceives)
-        genome = Genome(weights, perceives, pop["power"][builder], pop["wisdom"][builder])
+        genome = Genome(weights, perceives, *(pop[name][builder] for name in GENES))
         cost = price[pop["level"][builder]]
         pop["energy"][builder] -= cost
         pop["fitness"][builder] -= cost

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from matryoshka.model.streams import Streams
     from matryoshka.model.world import World
 
+# The parameter that sets each gene's initial mean (founders draw around it, sd gene_spread).
+INITIAL_MEAN = {"power": "power", "wisdom": "wisdom", "tool_trust_rate": "trust_rate"}
 TRAIL = 32  # cells of experience each agent remembers, for specifying tools
 
 
@@ -62,7 +64,7 @@ class Lifecycle:
             "pos": (np.int64, (), 0), "weights": (float, vec, 0.0), "parent_w": (float, vec, 0.0),
             "perceives": (bool, vec, False),
             "root_w": (float, vec, 0.0),
-            "power": (float, (), 0.0), "wisdom": (float, (), 0.0), "horizon": (np.int16, (), 1),
+            **{name: (float, (), 0.0) for name in GENES}, "horizon": (np.int16, (), 1),
             "energy": (float, (), 0.0), "fitness": (float, (), 0.0), "reward": (float, (), 0.0),
             "reward_sum": (float, (), 0.0), "true_reward": (float, (), 0.0),
             "true_sum": (float, (), 0.0), "age": (np.int64, (), 0),
@@ -80,7 +82,8 @@ class Lifecycle:
         n, cfg = self.config["population"], self.config
         rng = self.streams["founders"]
         weights = normalize(self.preset.initial_weights(rng, n))
-        genes = np.clip(rng.normal([cfg["power"], cfg["wisdom"]], cfg["gene_spread"], size=(n, 2)), 0, 1)
+        means = [cfg[INITIAL_MEAN[name]] for name in GENES]
+        genes = np.clip(rng.normal(means, cfg["gene_spread"], size=(n, len(GENES))), 0, 1)
         return weights, self.preset.mask(self.preset.organism_features), genes
 
     def _new_ids(self, n: int) -> np.ndarray:
@@ -133,7 +136,7 @@ class Lifecycle:
             1, id=self._new_ids(1), kind=1, level=pop["level"][builder] + 1,
             weights=genome.effective_weights[None], perceives=genome.perceives[None],
             parent_w=pop["weights"][builder][None], root_w=pop["root_w"][builder][None],
-            power=genome.power, wisdom=genome.wisdom,
+            power=genome.power, wisdom=genome.wisdom, tool_trust_rate=genome.tool_trust_rate,
             horizon=horizon(np.array([genome.power]), self.config["max_horizon"]),
             energy=self.config["tool_energy"], birth_step=self.steps,
             birth_phase=PHASES.index(self.phase), pos=pop["pos"][builder], builder=pop["id"][builder],
@@ -146,7 +149,7 @@ class Lifecycle:
     def genome_of(self, slot: int) -> Genome:
         """The genome of the agent in ``slot``, read from its row."""
         pop = self.pop
-        return Genome(pop["weights"][slot], pop["perceives"][slot], pop["power"][slot], pop["wisdom"][slot])
+        return Genome(pop["weights"][slot], pop["perceives"][slot], *(pop[name][slot] for name in GENES))
 
     def make_agents(self) -> None:
         """Make the Mesa agent objects of the live agents that have none yet, in order of birth."""

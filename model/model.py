@@ -104,7 +104,8 @@ class MatryoshkaModel(Lifecycle, Model):
             for level in range(2, config["max_depth"] + 1)
         })  # fmt: skip
         self.mutation_rates = MutationRates(
-            config["weight_mutation"], config["power_mutation"], config["wisdom_mutation"]
+            config["weight_mutation"], config["power_mutation"], config["wisdom_mutation"],
+            config["trust_rate_mutation"],
         )
         self.phase = "train"
         self.generation = 0
@@ -326,6 +327,7 @@ class MatryoshkaModel(Lifecycle, Model):
             "energy": pop["energy"][slots],
             "power": pop["power"][slots],
             "wisdom": pop["wisdom"][slots],
+            "tool_trust_rate": pop["tool_trust_rate"][slots],
             "base_return": pop["reward"][slots],
             "true_return": pop["true_reward"][slots],
             "trust": np.where(pop["level"][slots] >= 2, pop["trust"][slots], np.nan),

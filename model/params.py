@@ -107,6 +107,10 @@ PARAMS: dict[str, Param] = {
     "wisdom_mutation": Param(
         float, None, "sd of the mutation noise on wisdom (0 freezes it)", 0, 5, inherits="mutation_rate"
     ),
+    "trust_rate_mutation": Param(
+        float, None, "sd of the mutation noise on tool_trust_rate (0 freezes it)", 0, 5,
+        inherits="mutation_rate",
+    ),
     "max_population": Param(int, 2000, "steady_state: births stop at this many organisms", 2, 10**6),
     "birth_energy": Param(float, 12.0, "steady_state: energy at which an organism reproduces", 0, LARGE),
     "initial_energy": Param(float, 6.0, "energy an organism is born with", 0, LARGE),
@@ -114,7 +118,7 @@ PARAMS: dict[str, Param] = {
     # Competence genes (initial means; each organism draws around them)
     "power": Param(float, 0.5, "initial mean of the power gene (planning horizon, building)", 0, 1),
     "wisdom": Param(float, 0.5, "initial mean of the wisdom gene (specifying, auditing tools)", 0, 1),
-    "gene_spread": Param(float, 0.1, "sd of the initial power and wisdom genes", 0, 1),
+    "gene_spread": Param(float, 0.1, "sd of the initial power, wisdom and tool_trust_rate genes", 0, 1),
     "competence": Param(
         float, None, "one axis for both genes: initial power mean = it, wisdom = it - wisdom_lag", 0, 1
     ),
@@ -194,7 +198,10 @@ PARAMS: dict[str, Param] = {
     ),
     "deception_share": Param(float, 0.0, "share of tools that are deceptive", 0, 1),
     "defect_trust": Param(float, 0.8, "trust above which a deceptive tool defects", 0, 1),
-    "trust_rate": Param(float, 0.1, "how fast trust in a delivering tool grows per step", 0, 1),
+    "trust_rate": Param(
+        float, 0.1, "initial mean of the tool_trust_rate gene: how fast trust in a delivering tool grows "
+        "per step", 0, 1,
+    ),
     # Outputs
     "record_every": Param(
         int, 1, "levels.parquet holds every n-th step (and each phase's last step)", 1, 10**6

@@ -36,8 +36,8 @@ ALIGN_COLUMNS = (
 # Ledger columns copied from the population arrays when an agent's row is closed.
 LEDGER_COLUMNS = (
     "id", "kind", "level", "generation", "parent", "builder", "birth_step", "birth_phase",
-    "power", "wisdom", "weights", *ALIGN_COLUMNS, "reward_sum", "true_sum", "age", "deceptive", "scrapped",
-    "defected_step", "trust",
+    "power", "wisdom", "tool_trust_rate", "weights", *ALIGN_COLUMNS, "reward_sum", "true_sum", "age",
+    "deceptive", "scrapped", "defected_step", "trust",
 )  # fmt: skip
 KINDS = ("organism", "tool")
 _VISITS_BUFFER = 1 << 22  # cell visits kept before they are counted (32 MB of codes)
@@ -283,6 +283,7 @@ class Recorder:
             "phase": pa.array(np.array(PHASES)[cols["birth_phase"]], pa.string()),
             "power": pa.array(cols["power"], pa.float64()),
             "wisdom": pa.array(cols["wisdom"], pa.float64()),
+            "tool_trust_rate": pa.array(cols["tool_trust_rate"], pa.float64()),
         }
         for k, name in enumerate(self.feature_names):
             table[f"w_{name}"] = pa.array(cols["weights"][:, k], pa.float64())

@@ -80,6 +80,7 @@ def assert_refused(tmp_path, capsys, args, fragments, out="run") -> str:
         (["--set", "tool_features_L3=smell"], ["'tool_features_L3' = 'smell'", "exit_signal"]),
         (["--set", "deploy_episode_steps=-1"],
          ["'deploy_episode_steps'", "'-1'", "an integer in [0, 100000]"]),
+        (["--set", "trust_rate_mutation=-0.1"], ["'trust_rate_mutation'", "'-0.1'", "a number in [0, 5]"]),
         (["--set", "audit_every=-1"], ["'audit_every'", "'-1'", "an integer in [0, 1e+06]"]),
         (["--set", "audit_every=2.5"], ["'audit_every'", "'2.5'", "an integer in [0, 1e+06]"]),
         (["--set", "base_fidelity=1.5"], ["'base_fidelity'", "'1.5'", "a number in [0, 1]"]),

@@ -13,15 +13,17 @@ TINY = {"population": 30, "episode_steps": 3, "deploy_episodes": 1}
 
 
 def test_each_gene_mutates_with_its_own_rate():
-    weights, seen, genes = np.array([[0.6, 0.0, 0.8]]), np.ones(3, bool), np.array([[0.5, 0.4]])
-    noise = np.random.default_rng(9).normal(size=5)  # what mutation draws: K + 2 standard normals
-    child, out = mutate_many(np.random.default_rng(9), weights, seen, genes, MutationRates(0.0, 0.2, 0.0))
-    power, wisdom = out.T
+    weights, seen, genes = np.array([[0.6, 0.0, 0.8]]), np.ones(3, bool), np.array([[0.5, 0.4, 0.1]])
+    noise = np.random.default_rng(9).normal(size=6)  # what mutation draws: K + 3 standard normals
+    rates = MutationRates(0.0, 0.2, 0.0, 0.0)
+    child, out = mutate_many(np.random.default_rng(9), weights, seen, genes, rates)
+    power, wisdom, _ = out.T
     assert np.allclose(child, weights)
     assert power[0] == pytest.approx(0.5 + 0.2 * noise[3])
     assert wisdom[0] == 0.4
-    child, out = mutate_many(np.random.default_rng(9), weights, seen, genes, MutationRates(0.1, 0.0, 0.3))
-    power, wisdom = out.T
+    rates = MutationRates(0.1, 0.0, 0.3, 0.0)
+    child, out = mutate_many(np.random.default_rng(9), weights, seen, genes, rates)
+    power, wisdom, _ = out.T
     w = weights[0] + 0.1 * noise[:3]
     assert np.allclose(child[0], w / np.linalg.norm(w))
     assert power[0] == 0.5

@@ -20,6 +20,7 @@ def make_genome(**overrides) -> Genome:
         perceives=np.array([True, False, True]),
         power=0.5,
         wisdom=0.9,
+        tool_trust_rate=0.1,
     )
     values.update(overrides)
     return Genome(**values)
@@ -43,7 +44,7 @@ def test_genome_arrays_are_read_only_copies():
         genome.power = 0.1  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("gene", ["power", "wisdom"])
+@pytest.mark.parametrize("gene", ["power", "wisdom", "tool_trust_rate"])
 @pytest.mark.parametrize("value", [-0.01, 1.01])
 def test_genome_rejects_competence_outside_unit_interval(gene, value):
     with pytest.raises(ValueError, match=gene):
@@ -56,14 +57,15 @@ def test_effective_weights_are_zero_on_what_is_not_perceived():
 
 
 def mutate_one(rng: np.random.Generator, genome: Genome, rates: MutationRates) -> Genome:
-    """The reference: mutate one genome, drawing its K + 2 standard normals."""
+    """The reference: mutate one genome, drawing its K + 3 standard normals."""
     k = genome.weights.shape[0]
-    noise = rng.normal(0.0, 1.0, size=k + 2)
+    noise = rng.normal(0.0, 1.0, size=k + 3)
     weights = normalize(np.where(genome.perceives, genome.weights + rates.weights * noise[:k], 0.0))
-    power, wisdom = np.clip(
-        [genome.power + rates.power * noise[k], genome.wisdom + rates.wisdom * noise[k + 1]], 0.0, 1.0
-    )
-    return Genome(weights, genome.perceives, power, wisdom)
+    power, wisdom, trust = np.clip(
+        [genome.power + rates.power * noise[k], genome.wisdom + rates.wisdom * noise[k + 1],
+         genome.tool_trust_rate + rates.tool_trust_rate * noise[k + 2]], 0.0, 1.0,
+    )  # fmt: skip
+    return Genome(weights, genome.perceives, power, wisdom, trust)
 
 
 def as_arrays(genomes: list[Genome]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -72,7 +74,7 @@ def as_arrays(genomes: list[Genome]) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return weights, np.array([g.perceives for g in genomes]), genes
 
 
-@pytest.mark.parametrize("rates", [MutationRates.uniform(0.05), MutationRates(0.5, 0.0, 3.0)])
+@pytest.mark.parametrize("rates", [MutationRates.uniform(0.05), MutationRates(0.5, 0.0, 3.0, 0.2)])
 def test_mutate_many_makes_the_genomes_one_at_a_time_mutation_makes(rates):
     rng = np.random.default_rng(12)
     parents = [make_genome(weights=normalize(rng.normal(size=3)), power=p, wisdom=w)
@@ -115,7 +117,8 @@ def test_generational_turnover_matches_one_at_a_time_mutation_in_genomes_and_lin
     with ``mutate_one`` on its parent's recorded genome must give its recorded genome exactly.
     """
     config = dict(population=30, generations=4, episode_steps=4, deploy_episodes=0, tool_policy="forbid",
-                  weight_mutation=0.2, power_mutation=0.1, wisdom_mutation=0.3)  # fmt: skip
+                  weight_mutation=0.2, power_mutation=0.1, wisdom_mutation=0.3,
+                  trust_rate_mutation=0.05)  # fmt: skip
     model = MatryoshkaModel("maze-v2", rng=8, **config)
     model.run_model()
     model.finish()
@@ -127,10 +130,11 @@ def test_generational_turnover_matches_one_at_a_time_mutation_in_genomes_and_lin
                                         == children["generation"].to_numpy()).all()  # fmt: skip
     for child_id, child in children.iterrows():
         parent = agents.loc[int(child["parent"])]
-        genome = Genome(parent[features].to_numpy(float), np.ones(3, bool), parent["power"], parent["wisdom"])
+        genes = [parent[name] for name in GENES]
+        genome = Genome(parent[features].to_numpy(float), np.ones(3, bool), *genes)
         expected = mutate_one(rng, genome, rates)
         assert np.array_equal(child[features].to_numpy(float), expected.weights), child_id
-        assert (child["power"], child["wisdom"]) == (expected.power, expected.wisdom), child_id
+        assert [child[name] for name in GENES] == [getattr(expected, name) for name in GENES], child_id
 
 
 def test_agents_are_made_on_request_with_their_ids_and_genomes():

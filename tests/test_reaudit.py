@@ -16,7 +16,7 @@ def hand_made_tool(model: MatryoshkaModel, weights: list[float], deceptive: bool
     pop = model.pop
     builder = int(pop.slots[0])
     pop["weights"][builder] = [1.0, 0.0, 0.0]
-    genome = Genome(np.array(weights), model.preset.mask(model.tool_features), 0.5, 0.5)
+    genome = Genome(np.array(weights), model.preset.mask(model.tool_features), 0.5, 0.5, 0.1)
     tool = model.spawn_tool(genome, builder, deceptive=deceptive)
     model.measure(np.array([tool]), has_parent=True)
     return builder, tool

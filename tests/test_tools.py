@@ -73,7 +73,7 @@ def test_deceptive_tool_pretends_until_trusted_then_defects_once():
     pop = model.pop
     builder = int(pop.slots[0])
     hidden = np.array([0.0, 0.0, 1.0])
-    genome = Genome(hidden, model.preset.mask(model.tool_features), 0.5, 0.5)
+    genome = Genome(hidden, model.preset.mask(model.tool_features), 0.5, 0.5, 0.1)
     tool = model.spawn_tool(genome, builder, deceptive=True)
     model.measure(np.array([tool]), has_parent=True)
     slots = pop.slots
@@ -113,7 +113,7 @@ def test_orphan_tools_are_removed_with_their_builder_or_kept():
     for policy, expect_alive in (("remove", False), ("keep", True)):
         model = MatryoshkaModel("maze-v2", rng=2, **{**SMALL, "build_rate": 0.0, "orphan_tools": policy})
         builder = int(model.pop.slots[0])
-        genome = Genome(np.array([0.0, 0.0, 1.0]), model.preset.mask(model.tool_features), 0.5, 0.5)
+        genome = Genome(np.array([0.0, 0.0, 1.0]), model.preset.mask(model.tool_features), 0.5, 0.5, 0.1)
         tool = model.spawn_tool(genome, builder, deceptive=False)
         model.retire(np.array([builder]))
         assert bool(model.pop.alive[tool]) is expect_alive
