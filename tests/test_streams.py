@@ -94,8 +94,10 @@ def test_tools_move_the_organisms_so_the_identities_can_fail():
 @pytest.mark.parametrize("key", sorted(REGISTRY))
 def test_audits_that_pass_every_tool_change_nothing(key):
     """Audits draw from their own stream: one that passes every tool and costs nothing leaves the
-    tools' specifications, and so everything else, unchanged."""
-    tools = dict(build_rate=0.2, power=0.9)
+    tools' specifications, and so everything else, unchanged. Wisdom 1 makes every audit sample the
+    whole world: a sample from a short trail alone can be one cell, which an audit cannot tell
+    (an undefined score fails whatever the threshold)."""
+    tools = dict(build_rate=0.2, power=0.9, wisdom=1.0, gene_spread=0.0)
     free, audited = lockstep(
         key, dict(tool_policy="free", **tools),
         dict(tool_policy="audit", audit_cost=0.0, audit_threshold=-1.0, **tools),
