@@ -98,6 +98,7 @@ class MatryoshkaModel(Lifecycle, Model):
         self.preset = preset
         self.config = config
         self.policy = get_policy(config["tool_policy"])
+        preset.configure(config, streams["layouts"])  # may add features: before any mask over them
         self.tool_features = self._feature_list("tool_features", preset.tool_features)
         self.handoffs = hand_offs(config, {
             level: preset.mask(self._feature_list(f"tool_features_L{level}", self.tool_features))
@@ -115,7 +116,6 @@ class MatryoshkaModel(Lifecycle, Model):
         self.extinct_at: int | None = None  # the step in which the last agent died, if they all did
         self.summary: dict[int, dict[str, float]] = {}
 
-        preset.configure(config, streams["layouts"])
         walls = preset.walls(config)
         self._paths: OrderedDict[int, Paths] = OrderedDict()
         self.paths = self._paths_on(0, walls)

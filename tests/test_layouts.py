@@ -111,6 +111,19 @@ def test_position_features_are_added_on_request():
     assert band[3].max() > 0.99 and band[17].max() < 0.01
 
 
+def test_tools_perceive_their_features_when_position_features_are_added():
+    # Tools perceive exit_signal and dist_origin of the eight features: their builders' fits read
+    # those two columns, and tools' weights on the position features stay 0.
+    params = {**SMALL, "tool_policy": "free", "power": 1.0, "build_rate": 1.0, "build_power": 0.0}
+    model = MatryoshkaModel(KEY, rng=1, position_features=True, **params)
+    for _ in range(3):
+        model.step()
+    level = model.pop["level"][model.pop.slots]
+    weights = model.pop["weights"][model.pop.slots]
+    assert (level >= 2).any()
+    assert (weights[level >= 2, 2:] == 0).all() and (weights[level >= 2, :2] != 0).any()
+
+
 def test_alignment_is_measured_over_every_layout_of_the_phase():
     model = MatryoshkaModel(KEY, rng=1, train_layouts=3, deploy_layouts=2, **SMALL)
     for phase, n in (("train", 3), ("deploy", 2)):
