@@ -58,7 +58,7 @@ def _ordered(values: pd.Series, data: Dataset) -> list:
 def _describe(data: Dataset) -> str:
     """One paragraph on what was analysed."""
     scenarios = sorted({run.scenario for run in data.runs})
-    what = (f"one run ({data.runs[0].run_id})" if data.kind == "run"
+    what = (f"one run ({html.escape(data.runs[0].run_id)})" if data.kind == "run"
             else f"a sweep of {len(data.runs)} complete runs")
     axes = ", ".join(f"{a} ∈ {{{', '.join(map(str, _ordered(data.summary[a], data)))}}}"
                      for a in data.axes) or "none"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 MANIFEST = "manifest.json"
+_SEP = set("/\\\0")  # characters that make a file name more than a name in its directory
 
 
 def file_record(data: bytes) -> dict[str, Any]:
@@ -42,7 +43,8 @@ def listed_files(manifest: Any) -> dict[str, dict[str, Any]] | None:
     if not isinstance(files, dict) or not files:
         return None
     for name, entry in files.items():
-        plain = isinstance(name, str) and name not in ("", ".", "..", MANIFEST) and "/" not in name
+        # a plain name in the run directory itself, on every system
+        plain = isinstance(name, str) and name not in ("", ".", "..", MANIFEST) and not _SEP & set(name)
         if not plain or not isinstance(entry, dict) or set(entry) != {"bytes", "sha256"}:
             return None
     return files

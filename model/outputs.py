@@ -1,20 +1,22 @@
 """Writing a run's outputs: a directory that appears whole or not at all.
 
-Core Objects: atomic_directory, check_output, check_writable, open_outputs, write_manifest,
+Core Objects: atomic_directory, lock_file, check_output, check_writable, open_outputs, write_manifest,
 json_text, LineageWriter, PhylogenyWriter.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 import pyarrow as pa
@@ -23,6 +25,11 @@ from matryoshka.model.params import ConfigError
 
 if TYPE_CHECKING:
     from matryoshka.model.recorder import Recorder
+
+try:  # advisory locks against two processes writing one place (POSIX)
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None
 
 
 def check_writable(path: Path, what: str = "output directory", inside: bool = False) -> None:
@@ -80,12 +87,56 @@ def check_output(out: Path) -> None:
     check_writable(out)
 
 
-@contextlib.contextmanager
-def atomic_directory(out: Path) -> Iterator[Path]:
-    """Yield a temporary directory beside ``out`` that replaces ``out`` only on success.
+def lock_file(path: Path, busy: str) -> IO[str]:
+    """Open ``path`` (made if missing) holding an exclusive advisory lock on it, or refuse at once.
+
+    A holder may remove the file as it lets go (``atomic_directory`` does): a lock taken on a file
+    that is no longer at ``path`` is let go and taken again on the one there now.
 
     Raises:
-        ConfigError: ``out`` may not be written (see ``check_output``).
+        ConfigError: Another process holds the lock; ``busy`` says what to do.
+    """
+    while True:
+        handle = Path(path).open("a")
+        if fcntl is None:  # pragma: no cover - no advisory locks (Windows)
+            return handle
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise ConfigError(busy) from None
+        with contextlib.suppress(FileNotFoundError):
+            if os.path.samestat(os.fstat(handle.fileno()), os.stat(path)):
+                return handle
+        handle.close()
+
+
+def _leftovers(out: Path) -> tuple[list[Path], list[Path]]:
+    """What runs killed while writing ``out`` left beside it: ``(tmp, old)`` directories."""
+    pattern = re.compile(rf"\.{re.escape(out.name)}\.[a-z0-9_]{{8}}\.(tmp|old)")
+    found = sorted(p for p in out.parent.glob(f".{glob.escape(out.name)}.*")
+                   if pattern.fullmatch(p.name) and p.is_dir())  # fmt: skip
+    return [p for p in found if p.suffix == ".tmp"], [p for p in found if p.suffix == ".old"]
+
+
+@contextlib.contextmanager
+def atomic_directory(out: Path, exclusive: bool = True) -> Iterator[Path]:
+    """Yield a temporary directory beside ``out`` that replaces ``out`` only on success.
+
+    An earlier ``out`` is renamed aside (``.NAME.XXXXXXXX.old``), the new one renamed in, then the
+    old one removed: a process killed in between leaves the old run beside ``out``, and the next
+    write to ``out`` puts it back first. So at ``out`` there is always the old run or the new one
+    once a run has started again.
+
+    Args:
+        out: The directory to write.
+        exclusive: Hold ``out``'s lock (``.NAME.lock`` beside it) while writing, refusing a second
+            writer, and first tidy what killed writes left: put back an old run whose replacement
+            never arrived, remove temporary directories. A sweep, which holds a lock of its own and
+            tidies its directory when it opens it, does without.
+
+    Raises:
+        ConfigError: ``out`` may not be written (see ``check_output``), or another run writes it.
     """
     out = Path(out)
     check_output(out)
@@ -93,21 +144,36 @@ def atomic_directory(out: Path) -> Iterator[Path]:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise ConfigError(f"output directory '{out}' cannot be created: {err.strerror}") from None
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a run directory should not be
+    lock_path = out.parent / f".{out.name}.lock"
+    handle = lock_file(lock_path, f"output directory '{out}' is being written by another run: wait "
+                       "for it to end, or choose another path") if exclusive else None  # fmt: skip
     try:
-        yield tmp
-        if out.exists():
-            trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-            os.replace(out, trash / out.name)
-            os.replace(tmp, out)
-            shutil.rmtree(trash)
-        else:
-            os.replace(tmp, out)
+        if exclusive:
+            stale, old = _leftovers(out)
+            if old and not out.exists():
+                os.replace(old.pop(), out)  # the replacement never arrived: the old run goes back
+            for path in stale + old:
+                shutil.rmtree(path, ignore_errors=True)
+            check_output(out)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; a run directory should not be
+        try:
+            yield tmp
+            if out.exists():
+                old_path = tmp.with_suffix(".old")
+                os.replace(out, old_path)
+                os.replace(tmp, out)
+                shutil.rmtree(old_path)
+            else:
+                os.replace(tmp, out)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if handle is not None:  # removed while still held: see lock_file
+            lock_path.unlink(missing_ok=True)
+            handle.close()
 
 
 BATCH_ROWS = 8192  # rows turned into text at a time: their Python objects are many times their size

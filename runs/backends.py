@@ -139,7 +139,8 @@ def windowed(
     ``next_done(pending)`` blocks until some of the pending futures are done and returns them.
 
     Only a bounded number of futures exist at once, so the sweep process holds a few results at a
-    time however many runs the sweep has.
+    time however many runs the sweep has. A result is taken as the run it was asked for: one that
+    names another run (a buggy or hostile worker) is recorded as that run's failure.
     """
     tasks = iter(tasks)
     pending: dict[Any, str] = {}
@@ -151,9 +152,14 @@ def windowed(
         for future in next_done(set(pending)):
             run_id = pending.pop(future)
             try:
-                yield future.result()
+                result = future.result()
             except Exception as err:  # the worker died or was lost, not the run's own error
                 yield RunResult(run_id, error=error_line(err), trace=traceback.format_exc())
+                continue
+            if not isinstance(result, RunResult) or result.run_id != run_id:  # only what was asked
+                got = result.run_id if isinstance(result, RunResult) else type(result).__name__
+                result = RunResult(run_id, error=f"the worker sent back {got!r} for run {run_id!r}")
+            yield result
 
 
 class LocalProcesses(Backend):

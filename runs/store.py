@@ -32,16 +32,11 @@ import pyarrow.parquet as pq
 
 from matryoshka.model.contract import META_COLUMNS
 from matryoshka.model.integrity import MANIFEST, damage, file_record, listed_files, run_damage
-from matryoshka.model.outputs import atomic_directory, check_writable
+from matryoshka.model.outputs import atomic_directory, check_writable, lock_file
 from matryoshka.model.params import ConfigError
 from matryoshka.runs.backends import RunResult
 from matryoshka.runs.config import load_toml
 from matryoshka.runs.experiment import MAX_RUNS, Experiment, RunSpec, parse
-
-try:  # advisory lock against two sweeps writing one directory (POSIX)
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None
 
 
 class SweepDir:
@@ -105,15 +100,8 @@ class SweepDir:
             )
 
     def _acquire_lock(self) -> Any:
-        handle = (self.root / ".lock").open("a")
-        if fcntl is not None:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                handle.close()
-                raise ConfigError(f"--out '{self.root}' is in use by another sweep: wait for it to end, "
-                                  "or choose another directory") from None  # fmt: skip
-        return handle
+        return lock_file(self.root / ".lock", f"--out '{self.root}' is in use by another sweep: wait for it "
+                         "to end, or choose another directory")  # fmt: skip
 
     def _clean(self) -> None:
         """Remove what an interrupted sweep left: temporary files, unfinished runs, stale errors."""
@@ -160,7 +148,7 @@ class SweepDir:
             if problem is not None:
                 result = RunResult(result.run_id, error=f"the worker's files are damaged: {problem}")
         if result.error is None:
-            with atomic_directory(self.runs / result.run_id) as tmp:
+            with atomic_directory(self.runs / result.run_id, exclusive=False) as tmp:
                 for name, data in result.files.items():
                     (tmp / name).write_bytes(data)
             self._complete[result.run_id] = True

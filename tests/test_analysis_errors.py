@@ -211,3 +211,13 @@ def test_a_procedurally_generated_maze_is_analysed(tmp_path: Path, capsys: pytes
     params = {"population": 8, "generations": 2, "episode_steps": 4, "deploy_episodes": 1}
     run_simulation("maze-procgen-v1", params, 0, tmp_path / "run", progress=False)
     assert main([str(tmp_path / "run")]) == 0, capsys.readouterr().err
+
+
+def test_every_text_in_the_report_is_escaped(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # a lone run's directory name is shown on the page: as text, never as markup
+    hostile = '<img src=x onerror=alert(1)>'
+    run = write_run(tmp_path / hostile)
+    assert main([str(run), "--out", str(tmp_path / "figures")]) == 0, capsys.readouterr().err
+    page = (tmp_path / "figures" / "report.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in page and "onerror=alert(1)>" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page

@@ -259,3 +259,48 @@ def test_real_entry_point_bad_input_exit_code_and_no_traceback(tmp_path):
     assert done.stderr.startswith("error: unknown parameter 'populaton'. Did you mean 'population'?")
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_a_second_run_on_the_same_out_is_refused(tmp_path, capsys):
+    from matryoshka.model.outputs import lock_file
+
+    held = lock_file(tmp_path / ".run.lock", "busy")  # as a run writing tmp_path/run holds it
+    try:
+        assert_refused(tmp_path, capsys, TINY, [f"'{tmp_path / 'run'}' is being written by another run"])
+    finally:
+        held.close()
+    code, _, err = cli(["run", "--out", str(tmp_path / "run"), *TINY], capsys)
+    assert code == 0, err
+    assert not (tmp_path / ".run.lock").exists()  # let go and removed
+
+
+def test_leftovers_of_a_killed_run_are_removed_and_an_old_run_put_back(tmp_path, capsys, monkeypatch):
+    import matryoshka.model.outputs as outputs
+
+    out = tmp_path / "run"
+    assert cli(["run", "--out", str(out), "--seed", "1", *TINY], capsys)[0] == 0
+    (tmp_path / ".run.abcd_123.tmp").mkdir()  # a run killed while it ran
+    (tmp_path / ".run.abcd_123.tmp" / "levels.parquet").write_bytes(b"half")
+    (tmp_path / ".run.x.tmp").mkdir()  # not one of ours: left alone
+    (tmp_path / ".runner.abcd_123.tmp").mkdir()  # another output's
+
+    real_replace = os.replace
+
+    def killed_between_renames(src, dst):
+        if str(src).endswith(".tmp"):  # the new run's rename: killed just before it
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(outputs.os, "replace", killed_between_renames)
+    assert cli(["run", "--out", str(out), "--seed", "2", *TINY], capsys)[0] == 130
+    assert not out.exists()  # the window: the old run is aside, the new one was never renamed in
+    assert [p.name for p in tmp_path.glob(".run.*.old")] != []
+    monkeypatch.undo()
+
+    def interrupt(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("matryoshka.model.model.MatryoshkaModel.step", interrupt)
+    assert cli(["run", "--out", str(out), "--seed", "3", *TINY], capsys)[0] == 130
+    assert json.loads((out / "manifest.json").read_text())["seed"] == 1  # the old run is back
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".run.x.tmp", ".runner.abcd_123.tmp", "run"]

@@ -277,8 +277,20 @@ def test_a_run_without_checksums_counts_as_unfinished(tmp_path):
     assert (result.skipped, result.damaged, result.complete) == (1, 1, 2)
 
 
+def _list_in_manifest(files: dict[str, bytes], name: str, data: bytes) -> None:
+    """Add a file and list it in the manifest, as a hostile worker could."""
+    from matryoshka.model.integrity import file_record
+
+    manifest = json.loads(files["manifest.json"])
+    manifest["files"][name] = file_record(data)
+    files.update({name: data, "manifest.json": json.dumps(manifest).encode()})
+
+
 @pytest.mark.parametrize(("change", "message"), [
     (lambda files: files.update({"../escape.txt": b"x"}), "'../escape.txt' is not among the files"),
+    (lambda files: _list_in_manifest(files, "../escape.txt", b"x"), "'../escape.txt' is not among the files"),
+    (lambda files: _list_in_manifest(files, "a\\b", b"x"), "'a\\\\b' is not among the files"),
+    (lambda files: _list_in_manifest(files, "a\0b", b"x"), "'a\\x00b' is not among the files"),
     (lambda files: files.update({"levels.parquet": files["levels.parquet"][:-1]}), "levels.parquet has"),
     (lambda files: files.pop("agents.parquet"), "agents.parquet is missing"),
     (lambda files: files.update({"manifest.json": b"{"}), "no readable manifest.json"),
@@ -300,3 +312,20 @@ def test_files_a_worker_sends_are_checked_before_they_are_written(tmp_path, chan
         assert message in store.error(spec.run_id)
     finally:
         store.close()
+
+
+def test_a_result_that_names_another_run_is_that_runs_failure():
+    from concurrent.futures import Future
+
+    from matryoshka.runs.backends import RunResult, RunTask, windowed
+
+    def submit(task):
+        future = Future()
+        future.set_result(RunResult("../../outside", files={"manifest.json": b"{}"}))
+        return future
+
+    tasks = [RunTask(f"r000{i}", "maze-v2", {}, None) for i in range(3)]
+    results = list(windowed(tasks, submit, lambda pending: pending, lambda: 2))
+    assert sorted(r.run_id for r in results) == ["r0000", "r0001", "r0002"]  # in the order they finish
+    assert all(r.error == f"the worker sent back '../../outside' for run {r.run_id!r}" and not r.files
+               for r in results)  # fmt: skip
