@@ -47,7 +47,8 @@ def approval(seen: np.ndarray, labels: np.ndarray, candidates: np.ndarray) -> np
     """The builder's approval of each candidate: the correlation of its utility with the judgements.
 
     Args:
-        seen: ``(n, K)`` the sampled states as the builder perceives them.
+        seen: ``(n, K)`` the sampled states as the builder perceives them (or ``(..., n, K)``:
+            many builders, each with its own sample, judgements and candidates).
         labels: ``(n,)`` the builder's judgement of each.
         candidates: ``(M, K)`` candidate weights.
 
@@ -55,11 +56,12 @@ def approval(seen: np.ndarray, labels: np.ndarray, candidates: np.ndarray) -> np
         ``(M,)`` Pearson correlations; ``UNDEFINED`` where a candidate (or the judgement) is
         flat on the sample.
     """
-    u = seen @ candidates.T
-    u = u - u.mean(axis=0)
-    y = labels - labels.mean()
-    denom = np.sqrt((u**2).sum(axis=0) * (y**2).sum())
-    return np.divide(y @ u, denom, out=np.full(len(candidates), UNDEFINED), where=denom > 1e-12)
+    u = seen @ np.swapaxes(candidates, -1, -2)
+    u = u - u.mean(axis=-2, keepdims=True)
+    y = labels - labels.mean(axis=-1, keepdims=True)
+    denom = np.sqrt((u**2).sum(axis=-2) * (y**2).sum(axis=-1, keepdims=True))
+    num = (y[..., None, :] @ u)[..., 0, :]
+    return np.divide(num, denom, out=np.full(denom.shape, UNDEFINED), where=denom > 1e-12)
 
 
 def evolve_objective(
@@ -74,7 +76,9 @@ def evolve_objective(
     """Breed a tool's objective on a fixed sample; return the candidate the builder approves most.
 
     The first candidates are random directions over the perceived features. Every candidate,
-    the first and each mutant, is limited to ``capacity`` features (``keep_strongest``).
+    the first and each mutant, is limited to ``capacity`` features (``keep_strongest``). Many
+    builders breed at once when the arrays carry a leading builder axis (``(B, n, K)`` and so on):
+    one loop over generations, none over builders.
 
     Args:
         rng: Source of the first candidates, the tournaments and the mutations.
@@ -89,17 +93,19 @@ def evolve_objective(
         ``(weights, mean_approval)``: the ``(K,)`` unit-norm winner of the last generation, and
         the population's mean approval in each generation, ``(generations + 1,)``.
     """
-    p, k = settings.population, len(perceives)
+    shape = (*seen.shape[:-2], settings.population, seen.shape[-1])
 
     def viable(w: np.ndarray) -> np.ndarray:
-        return keep_strongest(normalize(np.where(perceives, w, 0.0)), spread, capacity)
+        return keep_strongest(normalize(np.where(perceives, w, 0.0)), spread[..., None, :], capacity)
 
-    pop = viable(rng.standard_normal((p, k)))
+    pop = viable(rng.standard_normal(shape))
     score = approval(seen, labels, pop)
-    history = [score.mean()]
+    history = [score.mean(axis=-1)]
     for _ in range(settings.generations):
-        parents = tournament(rng, score, p, settings.tournament)
-        pop = viable(pop[parents] + settings.mutation * rng.standard_normal((p, k)))
+        parents = tournament(rng, score, settings.population, settings.tournament)
+        pop = viable(np.take_along_axis(pop, parents[..., None], axis=-2)
+                     + settings.mutation * rng.standard_normal(shape))  # fmt: skip
         score = approval(seen, labels, pop)
-        history.append(score.mean())
-    return pop[int(np.argmax(score))], np.array(history)
+        history.append(score.mean(axis=-1))
+    best = np.take_along_axis(pop, score.argmax(axis=-1)[..., None, None], axis=-2)[..., 0, :]
+    return best, np.stack(history, axis=-1)

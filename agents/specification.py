@@ -28,7 +28,7 @@ import numpy as np
 
 from matryoshka.agents.evolve import EvolveSettings, evolve_objective
 from matryoshka.agents.genome import keep_strongest, normalize
-from matryoshka.model.metrics import alignment
+from matryoshka.model.metrics import cell_stats, correlation
 
 METHODS = ("ridge", "evolve", "imitate")
 
@@ -75,27 +75,43 @@ def sample_cells(
     experience: np.ndarray,
     world_cells: np.ndarray,
     n: int,
-    wisdom: float,
+    wisdom: float | np.ndarray,
 ) -> np.ndarray:
-    """Draw ``n`` cells: a ``Binomial(n, wisdom)`` share from the world, the rest from experience.
+    """Draw ``n`` cells per builder: a ``Binomial(n, wisdom)`` share from the world, the rest from experience.
 
     Args:
         rng: Source of the draws.
-        experience: Cells the builder visited (any length; empty means all from the world).
+        experience: ``(L,)`` cells the builder visited, ``-1`` for none (a builder without any
+            draws all from the world); or ``(..., L)``, one row per builder, all drawn at once.
         world_cells: Every open cell of the world.
-        n: How many cells.
-        wisdom: In [0, 1]; the expected share drawn from the whole world.
+        n: How many cells per builder.
+        wisdom: In [0, 1], per builder (``(...)``) or for all; the expected share drawn from the
+            whole world.
 
     Returns:
-        ``(n,)`` cell numbers.
+        ``(n,)`` cell numbers (``(..., n)``: a row per builder), the ones from experience first.
     """
-    n_world = n if len(experience) == 0 else int(rng.binomial(n, wisdom))
-    own = rng.choice(experience, size=n - n_world) if n > n_world else np.zeros(0, dtype=int)
-    return np.concatenate([own, rng.choice(world_cells, size=n_world)]).astype(np.int64)
+    experience = np.asarray(experience)
+    lead = experience.shape[:-1]
+    if experience.shape[-1] == 0:
+        experience = np.full((*lead, 1), -1)
+    rows = experience.reshape(-1, experience.shape[-1])
+    known = rows >= 0
+    count = known.sum(axis=1)
+    own = rows[np.arange(len(rows))[:, None], np.argsort(~known, axis=1, kind="stable")]  # known first
+    n_world = np.where(count > 0, rng.binomial(n, np.broadcast_to(wisdom, lead).ravel()), n)
+    picks = own[np.arange(len(rows))[:, None], rng.integers(0, np.maximum(count, 1)[:, None], (len(rows), n))]
+    world = world_cells[rng.integers(0, len(world_cells), size=(len(rows), n))]
+    from_world = np.arange(n) >= (n - n_world)[:, None]
+    return np.where(from_world, world, picks).astype(np.int64).reshape(*lead, n)
 
 
 def judge(
-    rng: np.random.Generator, seen: np.ndarray, weights: np.ndarray, label_noise: float, scale: float
+    rng: np.random.Generator,
+    seen: np.ndarray,
+    weights: np.ndarray,
+    label_noise: float,
+    scale: float | np.ndarray,
 ) -> np.ndarray:
     """The builder's judgement of each sampled state: its utility there, plus independent noise.
 
@@ -104,19 +120,24 @@ def judge(
 
     Args:
         rng: Source of the noise.
-        seen: ``(n, K)`` the states as the builder perceives them.
-        weights: ``(K,)`` the objective the builder judges by.
+        seen: ``(n, K)`` the states as the builder perceives them (``(..., n, K)``: per builder).
+        weights: ``(K,)`` the objective the builder judges by (``(..., K)``).
         label_noise: Noise sd in units of ``scale``.
-        scale: The sd of the builder's utility over the world.
+        scale: The sd of the builder's utility over the world (``(...)``).
 
     Returns:
-        ``(n,)`` judgements.
+        ``(n,)`` judgements (``(..., n)``).
     """
-    return seen @ weights + label_noise * scale * rng.standard_normal(len(seen))
+    utility = (seen @ weights[..., None])[..., 0]
+    return utility + label_noise * np.asarray(scale)[..., None] * rng.standard_normal(utility.shape)
 
 
 def state_weights(
-    rng: np.random.Generator, weights: np.ndarray, world: np.ndarray, label_noise: float, scale: float
+    rng: np.random.Generator,
+    weights: np.ndarray,
+    world: np.ndarray,
+    label_noise: float,
+    scale: float | np.ndarray,
 ) -> np.ndarray:
     """The builder's statement of its own weights, for a tool to imitate: each with independent noise.
 
@@ -127,39 +148,44 @@ def state_weights(
 
     Args:
         rng: Source of the noise.
-        weights: ``(K,)`` the builder's objective.
+        weights: ``(K,)`` the builder's objective (``(..., K)``: per builder).
         world: ``(C, K)`` features of the world's open cells.
         label_noise: Noise sd in units of ``scale``.
-        scale: The sd of the builder's utility over the world.
+        scale: The sd of the builder's utility over the world (``(...)``).
 
     Returns:
-        ``(K,)`` the stated weights.
+        ``(K,)`` the stated weights (``(..., K)``).
     """
     spread = float(np.sqrt(world.var(axis=0).sum()))
-    noise = rng.standard_normal(len(weights))
-    return weights + (label_noise * scale / spread * noise if spread > 0 else 0.0)
+    noise = rng.standard_normal(np.shape(weights))
+    return weights + (label_noise * np.asarray(scale)[..., None] / spread * noise if spread > 0 else 0.0)
 
 
 def fit_weights(phi: np.ndarray, target: np.ndarray, perceives: np.ndarray, ridge: float) -> np.ndarray:
     """Ridge regression of ``target`` on the perceived features (with an intercept), unit norm.
 
+    Features not perceived are zeroed, so they get no weight. Without a penalty the least-squares
+    solution of smallest norm is taken (``pinv``): features constant on the sample get none either.
+
     Args:
-        phi: ``(n, K)`` features of the sampled cells.
-        target: ``(n,)`` the builder's judgement of them.
-        perceives: ``(K,)`` which features the tool perceives.
+        phi: ``(n, K)`` features of the sampled cells (``(..., n, K)``: one fit per builder).
+        target: ``(n,)`` the builder's judgement of them (``(..., n)``).
+        perceives: ``(K,)`` which features the tool perceives (or ``(..., K)``, per fit).
         ridge: The L2 penalty (0 = least squares).
 
     Returns:
-        ``(K,)`` weights, zero on the features the tool does not perceive.
+        ``(K,)`` weights (``(..., K)``), zero on the features the tool does not perceive.
     """
-    x = phi[:, perceives]
-    x = x - x.mean(axis=0)
-    y = target - target.mean()
-    gram = x.T @ x + ridge * len(y) * np.eye(x.shape[1])
-    coef = np.linalg.lstsq(gram, x.T @ y, rcond=None)[0]
-    weights = np.zeros(phi.shape[1])
-    weights[perceives] = coef
-    return normalize(weights)
+    x = np.where(np.asarray(perceives)[..., None, :], phi, 0.0)
+    x = x - x.mean(axis=-2, keepdims=True)
+    y = target - target.mean(axis=-1, keepdims=True)
+    xt = np.swapaxes(x, -1, -2)
+    gram, xy = xt @ x, xt @ y[..., None]
+    if ridge > 0:  # positive definite
+        coef = np.linalg.solve(gram + ridge * y.shape[-1] * np.eye(x.shape[-1]), xy)[..., 0]
+    else:
+        coef = (np.linalg.pinv(gram, hermitian=True) @ xy)[..., 0]
+    return normalize(np.where(perceives, coef, 0.0))
 
 
 def specify(
@@ -169,49 +195,53 @@ def specify(
     experience: np.ndarray,
     world_cells: np.ndarray,
     phi: np.ndarray,
-    wisdom: float,
+    wisdom: float | np.ndarray,
     noise_sd: np.ndarray | None = None,
 ) -> np.ndarray:
     """Make a tool's objective from what the builder wants, as seen on a sample of states.
 
     The builder sees the sampled states as it perceives everything: with ``noise_sd`` on each
     feature. Noisy features carry less of a fit (attenuation), so the tool leans on the features
-    that are easy to see.
+    that are easy to see. Many builders (with the same hand-off) specify at once when the
+    arguments carry a leading builder axis: every step of it is array code over the builders.
 
     Args:
         rng: Source of the sample, the noise and (``evolve``) the search.
         handoff: The tool's perception, the sample size, the method and what it loses.
         builder_weights: ``(K,)`` the objective the builder teaches (its effective weights, or its
-            approval, in scenarios where that differs).
-        experience: Cells the builder visited.
+            approval, in scenarios where that differs); ``(B, K)`` for ``B`` builders.
+        experience: ``(L,)`` cells the builder visited, ``-1`` for none (``(B, L)``).
         world_cells: Every open cell.
         phi: ``(C, K)`` features of all cells.
-        wisdom: The builder's wisdom.
+        wisdom: The builder's wisdom (``(B,)``).
         noise_sd: ``(K,)`` the builder's perception noise (None: it sees exactly).
 
     Returns:
-        The tool's ``(K,)`` weights, zero on what it does not perceive.
+        The tool's ``(K,)`` weights (``(B, K)``), zero on what it does not perceive.
     """
+    builder_weights = np.asarray(builder_weights, dtype=float)
     cells = sample_cells(rng, experience, world_cells, handoff.samples, wisdom)
     seen = phi[cells]
     if noise_sd is not None:
         seen = seen + rng.normal(size=seen.shape) * noise_sd
     world = phi[world_cells]
-    scale = float(np.std(world @ builder_weights))
+    scale = (world @ builder_weights[..., None]).std(axis=-2)[..., 0]
     labels = judge(rng, seen, builder_weights, handoff.label_noise, scale)
-    spread = seen.std(axis=0)
+    spread = seen.std(axis=-2)
     perceives, capacity = handoff.perceives, handoff.capacity
     if handoff.method == "imitate":
         stated = state_weights(rng, builder_weights, world, handoff.label_noise, scale)
-        noise = handoff.imitate_noise * rng.standard_normal(len(builder_weights))
+        noise = handoff.imitate_noise * rng.standard_normal(builder_weights.shape)
         copied = normalize(np.where(perceives, stated + noise, 0.0))
         return keep_strongest(copied, spread, capacity)
     if handoff.method == "evolve":
         return evolve_objective(rng, seen, labels, perceives, handoff.evolve, spread, capacity)[0]
     weights = fit_weights(seen, labels, perceives, handoff.ridge)
-    if capacity is not None and np.count_nonzero(weights) > capacity:
+    if capacity is not None:  # too many features: refit on the ones it needs most
+        over = np.count_nonzero(weights, axis=-1) > capacity
         support = keep_strongest(weights, spread, capacity) != 0
-        weights = fit_weights(seen, labels, perceives & support, handoff.ridge)
+        refit = fit_weights(seen, labels, perceives & support, handoff.ridge)
+        weights = np.where(over[..., None], refit, weights)
     return weights
 
 
@@ -223,19 +253,31 @@ def audit(
     world_cells: np.ndarray,
     phi: np.ndarray,
     n: int,
-    breadth: float,
+    breadth: float | np.ndarray,
     threshold: float,
-) -> tuple[bool, float]:
-    """Test the behaviour a tool shows against a reference objective on a sample of states.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Test the behaviour tools show against a reference objective, each on its own sample of states.
 
     The reference is the builder's own objective in an audit, the base objective under oversight.
     The sample draws a ``Binomial(n, breadth)`` share from the whole world and the rest from the
     builder's experience, as in ``sample_cells`` (in an audit the breadth is the builder's wisdom).
 
+    Args:
+        rng: Source of the samples.
+        reference: ``(K,)`` or ``(B, K)`` the objective each tool is tested against.
+        shown: ``(K,)`` the objective the tool shows (``(B, K)``: ``B`` tools at once).
+        experience: ``(L,)`` the builder's cells, ``-1`` for none (``(B, L)``).
+        world_cells: Every open cell.
+        phi: ``(C, K)`` features of all cells.
+        n: Cells per sample.
+        breadth: The share drawn from the whole world, per tool (``(B,)``) or for all.
+        threshold: The lowest score that passes.
+
     Returns:
-        ``(passed, score)``: the correlation of the two utilities on the sample, and whether it
-        reaches ``threshold`` (an undefined correlation fails).
+        ``(passed, score)``, each of the shape of ``shown`` without its last axis: the correlation
+        of the two utilities on the sample, and whether it reaches ``threshold`` (an undefined
+        correlation fails).
     """
     cells = sample_cells(rng, experience, world_cells, n, breadth)
-    score = float(alignment(shown[None, :], reference, phi[cells])[0])
-    return bool(score >= threshold), score
+    score = correlation(shown, reference, cell_stats(phi[cells]))
+    return score >= threshold, score

@@ -1,10 +1,11 @@
 """Delegation: building tools, crediting their reward, trust, dependence and defection.
 
 The kernels (``acting_weights``, ``credit_chain``, ``trust_targets``) are array code over all
-agents; ``build_tools`` loops only over this step's builders and ``reaudit_tools`` over the tools
-due for a re-audit this step, rare events.
+agents; ``build_tools`` specifies, checks and records all of a step's new tools at once, and
+``reaudit_tools`` all the tools due for a re-audit (a loop over the distinct hand-offs, one
+with the default parameters, and none over agents).
 
-Core Objects: hand_offs, acting_weights, credit_chain, trust_targets, build_tools, update_trust,
+Core Objects: hand_offs, by_hand_off, acting_weights, credit_chain, trust_targets, build_tools, update_trust,
 reaudit_tools.
 """
 
@@ -15,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from matryoshka.agents.evolve import EvolveSettings
-from matryoshka.agents.genome import GENES, Genome
+from matryoshka.agents.genome import GENES
 from matryoshka.agents.specification import HandOff, specify
-from matryoshka.model.policies import NewTool
+from matryoshka.model.policies import NewTools
 
 if TYPE_CHECKING:
     from matryoshka.model.model import MatryoshkaModel
@@ -27,7 +28,9 @@ def hand_offs(config: dict[str, Any], perceives: dict[int, np.ndarray]) -> dict[
     """The hand-off into each tool level, from the parameters and each level's perception.
 
     A builder at level L samples ``max(2, round(spec_samples * spec_samples_decay ** (L - 1)))``
-    states: organisms ``spec_samples``, each level below a fraction of the one above.
+    states: organisms ``spec_samples``, each level below a fraction of the one above. Levels whose
+    hand-offs are alike (same perception, same sample size) share one ``HandOff`` object, so that
+    their builders specify and are checked together (``by_hand_off``).
 
     Args:
         config: The effective parameters.
@@ -40,15 +43,35 @@ def hand_offs(config: dict[str, Any], perceives: dict[int, np.ndarray]) -> dict[
         config["spec_population"], config["spec_generations"], config["spec_mutation"],
         config["tournament_size"],
     )  # fmt: skip
-    return {
-        level: HandOff(
-            perceives=mask,
-            samples=max(2, round(config["spec_samples"] * config["spec_samples_decay"] ** (level - 2))),
-            method=config["spec_method"], ridge=config["ridge"], label_noise=config["label_noise"],
-            capacity=config["tool_capacity"], imitate_noise=config["imitate_noise"], evolve=evolve,
-        )  # fmt: skip
-        for level, mask in perceives.items()
-    }
+    made: dict[tuple[bytes, int], HandOff] = {}
+    handoffs: dict[int, HandOff] = {}
+    for level, mask in perceives.items():
+        samples = max(2, round(config["spec_samples"] * config["spec_samples_decay"] ** (level - 2)))
+        key = (np.asarray(mask, dtype=bool).tobytes(), samples)
+        if key not in made:
+            made[key] = HandOff(
+                perceives=mask, samples=samples,
+                method=config["spec_method"], ridge=config["ridge"], label_noise=config["label_noise"],
+                capacity=config["tool_capacity"], imitate_noise=config["imitate_noise"], evolve=evolve,
+            )  # fmt: skip
+        handoffs[level] = made[key]
+    return handoffs
+
+
+def by_hand_off(handoffs: dict[int, HandOff], levels: np.ndarray) -> list[tuple[HandOff, np.ndarray]]:
+    """Group tools by the hand-off into their level: one group per distinct ``HandOff``.
+
+    Args:
+        handoffs: Tool level to its HandOff (``hand_offs``).
+        levels: ``(n,)`` the tool level of each.
+
+    Returns:
+        ``(handoff, mask)`` pairs, ``mask`` the ``(n,)`` tools it concerns.
+    """
+    groups: dict[int, tuple[HandOff, list[int]]] = {}
+    for level in np.unique(levels).tolist():
+        groups.setdefault(id(handoffs[level]), (handoffs[level], []))[1].append(level)
+    return [(handoff, np.isin(levels, shared)) for handoff, shared in groups.values()]
 
 
 def rows_of(capacity: int, slots: np.ndarray, refs: np.ndarray) -> np.ndarray:
@@ -158,8 +181,8 @@ def update_trust(model: MatryoshkaModel, slots: np.ndarray) -> np.ndarray:
         & (pop["trust"][tools] >= cfg["defect_trust"])
     ]
     pop["defected_step"][turning] = model.steps
-    for slot in turning:
-        model.recorder.event(model.steps, "defected", pop, int(slot), f"trust {pop['trust'][slot]:.3f}")
+    detail = np.char.mod("trust %.3f", pop["trust"][turning])
+    model.recorder.event(model.steps, "defected", pop, turning, detail)
     np.add.at(defections, pop["level"][turning], 1)
     return defections
 
@@ -192,41 +215,52 @@ def build_tools(model: MatryoshkaModel, slots: np.ndarray) -> dict[str, np.ndarr
         & (pop["energy"][slots] >= price[levels])
         & (pop["tool_slot"][slots] < 0)
     )
-    world_cells = model.world.open_cells
-    phi = model.world.phi
     chosen = able & (coins < cfg["build_rate"])
+    builders, deceptive = slots[chosen], deceive[chosen] < cfg["deception_share"]
     built, scrapped = [], []
-    for builder, deceptive in zip(slots[chosen], deceive[chosen] < cfg["deception_share"], strict=True):
-        builder, deceptive = int(builder), bool(deceptive)
-        handoff = model.handoffs[int(pop["level"][builder]) + 1]
-        perceives = handoff.perceives
-        own = pop["weights"][builder]
-        experience = pop["trail"][builder][pop["trail"][builder] >= 0]
-        weights = specify(
-            model.streams.at("specification", model.steps), handoff, model.preset.approval(own),
-            experience, world_cells, phi, pop["wisdom"][builder], model.noise,
-        )  # fmt: skip
-        if deceptive:
-            weights = model.preset.hidden_objective(model.streams.at("deception", model.steps), perceives)
-        genome = Genome(weights, perceives, *(pop[name][builder] for name in GENES))
-        cost = price[pop["level"][builder]]
-        pop["energy"][builder] -= cost
-        pop["fitness"][builder] -= cost
-        tool = model.spawn_tool(genome, builder, deceptive)
-        built.append(tool)
-        new = NewTool(own, weights, deceptive, model.base_weights, experience, world_cells, phi,
-                      handoff.samples, float(pop["wisdom"][builder]))  # fmt: skip
-        verdict = policy.check(model.streams.at("audit", model.steps), new, cfg)
-        if verdict is not None and not verdict[0]:
-            pop["scrapped"][tool] = True
-            model.recorder.event(model.steps, "scrapped", pop, tool, f"{policy.name} score {verdict[1]:.3f}")
-            scrapped.append(tool)
-    built_slots = np.array(built, dtype=np.int64)
+    for handoff, group in by_hand_off(model.handoffs, pop["level"][builders] + 1):
+        tools, failed = _build(model, handoff, builders[group], deceptive[group], price)
+        built.append(tools)
+        scrapped.append(failed)
+    built_slots = np.concatenate([np.zeros(0, dtype=np.int64), *built])
+    gone = np.concatenate([np.zeros(0, dtype=np.int64), *scrapped])
     model.measure(built_slots, has_parent=True)
     np.add.at(counts["built"], pop["level"][built_slots], 1)
-    np.add.at(counts["scrapped"], pop["level"][np.array(scrapped, dtype=np.int64)], 1)
-    model.retire(np.array(scrapped, dtype=np.int64))
+    np.add.at(counts["scrapped"], pop["level"][gone], 1)
+    model.retire(gone)
     return counts
+
+
+def _build(
+    model: MatryoshkaModel, handoff: HandOff, builders: np.ndarray, deceptive: np.ndarray, price: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Builders that share a hand-off each build a tool, all at once; return the tools and those scrapped."""
+    pop, cfg, policy, steps = model.pop, model.config, model.policy, model.steps
+    cost = price[pop["level"][builders]]
+    own, trails, wisdom = pop["weights"][builders], pop["trail"][builders], pop["wisdom"][builders]
+    world_cells, phi = model.world.open_cells, model.world.phi
+    weights = specify(
+        model.streams.at("specification", steps), handoff, model.preset.approval(own), trails,
+        world_cells, phi, wisdom, model.noise,
+    )  # fmt: skip
+    if deceptive.any():
+        perceives = np.broadcast_to(handoff.perceives, (int(deceptive.sum()), len(handoff.perceives)))
+        weights[deceptive] = model.preset.hidden_objective(model.streams.at("deception", steps), perceives)
+    pop["energy"][builders] -= cost
+    pop["fitness"][builders] -= cost
+    genes = np.column_stack([pop[name][builders] for name in GENES])
+    tools = model.spawn_tools(builders, weights, handoff.perceives, genes, deceptive)
+    new = NewTools(own, weights, deceptive, model.base_weights, trails, world_cells, phi, handoff.samples,
+                   wisdom)  # fmt: skip
+    verdict = policy.check(model.streams.at("audit", steps), new, cfg)
+    if verdict is None:
+        return tools, tools[:0]
+    passed, score = verdict
+    failed = tools[~passed]
+    pop["scrapped"][failed] = True
+    detail = np.char.mod(f"{policy.name} score %.3f", score[~passed])
+    model.recorder.event(steps, "scrapped", pop, failed, detail)
+    return tools, failed
 
 
 def reaudit_tools(model: MatryoshkaModel, slots: np.ndarray) -> np.ndarray:
@@ -255,29 +289,28 @@ def reaudit_tools(model: MatryoshkaModel, slots: np.ndarray) -> np.ndarray:
         return scrapped
     acting = model.acting(slots)
     rng = model.streams.at("reaudit", model.steps)
-    world_cells, phi = model.world.open_cells, model.world.phi
+    tools = slots[due]
     failed = []
-    for row in due:
-        tool = int(slots[row])
-        builder = int(pop["builder_slot"][tool])
-        experience = pop["trail"][builder][pop["trail"][builder] >= 0]
-        pretending = bool(pop["deceptive"][tool] and pop["defected_step"][tool] < 0)
-        now = NewTool(pop["weights"][builder], acting[row], pretending, model.base_weights, experience,
-                      world_cells, phi, model.handoffs[int(pop["level"][tool])].samples,
-                      float(pop["wisdom"][builder]))  # fmt: skip
+    for handoff, group in by_hand_off(model.handoffs, pop["level"][tools]):  # it sets the sample size
+        tool, builder = tools[group], pop["builder_slot"][tools[group]]
+        pretending = pop["deceptive"][tool] & (pop["defected_step"][tool] < 0)
+        now = NewTools(pop["weights"][builder], acting[due[group]], pretending, model.base_weights,
+                       pop["trail"][builder], model.world.open_cells, model.world.phi,
+                       handoff.samples, pop["wisdom"][builder])  # fmt: skip
         verdict = policy.check(rng, now, cfg)
         if verdict is None:  # a policy that checks no tools
             return scrapped
+        passed, score = verdict
         cost = policy.extra_cost(cfg)
-        pop["energy"][builder] -= cost
-        pop["fitness"][builder] -= cost
-        model.recorder.event(model.steps, "audited", pop, tool, f"{policy.name} score {verdict[1]:.3f}")
-        if not verdict[0]:
-            pop["scrapped"][tool] = True
-            detail = f"{policy.name} re-audit score {verdict[1]:.3f}"
-            model.recorder.event(model.steps, "scrapped", pop, tool, detail)
-            failed.append(tool)
-    gone = np.array(failed, dtype=np.int64)
+        np.subtract.at(pop["energy"], builder, cost)
+        np.subtract.at(pop["fitness"], builder, cost)
+        detail = np.char.mod(f"{policy.name} score %.3f", score)
+        model.recorder.event(model.steps, "audited", pop, tool, detail)
+        detail = np.char.mod(f"{policy.name} re-audit score %.3f", score[~passed])
+        pop["scrapped"][tool[~passed]] = True
+        model.recorder.event(model.steps, "scrapped", pop, tool[~passed], detail)
+        failed.append(tool[~passed])
+    gone = np.concatenate(failed)
     np.add.at(scrapped, pop["level"][gone], 1)
     model.retire(gone)
     return scrapped

@@ -126,25 +126,41 @@ class Lifecycle:
         self.measure(slots, has_parent=parents is not None)
         return slots
 
-    def spawn_tool(self, genome: Genome, builder: int, deceptive: bool) -> int:
-        """Create a tool built by the agent in slot ``builder``; return the tool's slot.
+    def spawn_tools(
+        self, builders: np.ndarray, weights: np.ndarray, perceives: np.ndarray, genes: np.ndarray,
+        deceptive: np.ndarray,
+    ) -> np.ndarray:  # fmt: skip
+        """Create one tool for each agent in ``builders``, all at once; return the tools' slots.
 
-        The caller measures the new tool (``measure``), so that a step's tools are measured at once.
+        The caller measures the new tools (``measure``), so that a step's tools are measured at once.
+
+        Args:
+            builders: ``(n,)`` the builders' slots (distinct).
+            weights: ``(n, K)`` the tools' objectives.
+            perceives: ``(n, K)`` or ``(K,)`` what they perceive.
+            genes: ``(n, G)`` their genes, in the order of ``GENES``.
+            deceptive: ``(n,)`` which are deceptive.
         """
-        pop = self.pop
-        slot = int(pop.add(
-            1, id=self._new_ids(1), kind=1, level=pop["level"][builder] + 1,
-            weights=genome.effective_weights[None], perceives=genome.perceives[None],
-            parent_w=pop["weights"][builder][None], root_w=pop["root_w"][builder][None],
-            power=genome.power, wisdom=genome.wisdom, tool_trust_rate=genome.tool_trust_rate,
-            horizon=horizon(np.array([genome.power]), self.config["max_horizon"]),
+        pop, n = self.pop, len(builders)
+        slots = pop.add(
+            n, id=self._new_ids(n), kind=1, level=pop["level"][builders] + 1,
+            weights=np.where(perceives, weights, 0.0), perceives=np.broadcast_to(perceives, weights.shape),
+            parent_w=pop["weights"][builders], root_w=pop["root_w"][builders],
+            **{name: genes[:, g] for g, name in enumerate(GENES)},
+            horizon=horizon(genes[:, GENES.index("power")], self.config["max_horizon"]),
             energy=self.config["tool_energy"], birth_step=self.steps,
-            birth_phase=PHASES.index(self.phase), pos=pop["pos"][builder], builder=pop["id"][builder],
-            builder_slot=builder, generation=pop["generation"][builder], deceptive=deceptive,
-        )[0])  # fmt: skip
-        pop["tool_slot"][builder] = slot
-        self.recorder.event(self.steps, "built", pop, slot, "deceptive" if deceptive else "")
-        return slot
+            birth_phase=PHASES.index(self.phase), pos=pop["pos"][builders], builder=pop["id"][builders],
+            builder_slot=builders, generation=pop["generation"][builders], deceptive=deceptive,
+        )  # fmt: skip
+        pop["tool_slot"][builders] = slots
+        self.recorder.event(self.steps, "built", pop, slots, np.where(deceptive, "deceptive", ""))
+        return slots
+
+    def spawn_tool(self, genome: Genome, builder: int, deceptive: bool) -> int:
+        """Create one tool of ``genome`` for the agent in slot ``builder`` (see ``spawn_tools``)."""
+        genes = np.array([[getattr(genome, name) for name in GENES]])
+        return int(self.spawn_tools(np.array([builder]), genome.weights[None], genome.perceives, genes,
+                                    np.array([deceptive]))[0])  # fmt: skip
 
     def genome_of(self, slot: int) -> Genome:
         """The genome of the agent in ``slot``, read from its row."""

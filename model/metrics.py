@@ -30,9 +30,16 @@ class CellStats:
 
 
 def cell_stats(phi: np.ndarray) -> CellStats:
-    """Summarize reference cells for ``correlation``; ``phi`` is their ``(R, K)`` features."""
-    centred = phi - phi.mean(axis=0)
-    return CellStats(centred.T @ centred, np.sqrt((phi**2).sum(axis=0)))
+    """Summarize reference cells for ``correlation``.
+
+    Args:
+        phi: ``(R, K)`` the cells' features, or ``(..., R, K)``: a set of cells per agent.
+
+    Returns:
+        Their ``CellStats``, with the leading axes of ``phi``.
+    """
+    centred = phi - phi.mean(axis=-2, keepdims=True)
+    return CellStats(np.swapaxes(centred, -1, -2) @ centred, np.sqrt((phi**2).sum(axis=-2)))
 
 
 def correlation(w_a: np.ndarray, w_b: np.ndarray, stats: CellStats) -> np.ndarray:
@@ -44,18 +51,19 @@ def correlation(w_a: np.ndarray, w_b: np.ndarray, stats: CellStats) -> np.ndarra
     Args:
         w_a: ``(N, K)`` effective weights.
         w_b: ``(N, K)`` or ``(K,)`` effective weights to compare with.
-        stats: The cells' ``CellStats``.
+        stats: The cells' ``CellStats``: one set of cells for all, or one per agent (``(N, K, K)``
+            scatter).
 
     Returns:
         ``(N,)`` correlations in [-1, 1]; NaN where either utility is constant over the cells.
     """
     s = stats.scatter
     w_b = np.broadcast_to(w_b, np.shape(w_a))
-    sb = w_b @ s
+    sa, sb = ((w[..., None, :] @ s)[..., 0, :] for w in (w_a, w_b))
     num = (w_a * sb).sum(axis=-1)
-    var_a = (w_a * (w_a @ s)).sum(axis=-1)
+    var_a = (w_a * sa).sum(axis=-1)
     var_b = (w_b * sb).sum(axis=-1)
-    bound_a, bound_b = (np.abs(w_a) @ stats.norms) ** 2, (np.abs(w_b) @ stats.norms) ** 2
+    bound_a, bound_b = ((np.abs(w) * stats.norms).sum(axis=-1) ** 2 for w in (w_a, w_b))
     ok = (var_a > RELATIVE_ZERO * bound_a) & (var_b > RELATIVE_ZERO * bound_b)
     denom = np.sqrt(np.where(ok, var_a * var_b, 1.0))
     return np.clip(np.divide(num, denom, out=np.full(num.shape, np.nan), where=ok), -1.0, 1.0)
@@ -67,7 +75,7 @@ def alignment(w_a: np.ndarray, w_b: np.ndarray, phi: np.ndarray) -> np.ndarray:
     Args:
         w_a: ``(N, K)`` effective weights.
         w_b: ``(N, K)`` or ``(K,)`` effective weights to compare with.
-        phi: ``(R, K)`` features of the reference cells.
+        phi: ``(R, K)`` features of the reference cells, or ``(N, R, K)``: each agent's own cells.
 
     Returns:
         ``(N,)`` correlations in [-1, 1]; NaN where either utility is constant over the cells.

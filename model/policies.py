@@ -7,7 +7,7 @@ Each has a name, a one-line meaning and a colour, which every run writes into it
 analysis. A new intervention is one class here, registered with ``@register``; the model asks the
 policy and compares no names.
 
-Core Objects: NewTool, ToolPolicy, POLICIES, register, get_policy.
+Core Objects: NewTools, ToolPolicy, POLICIES, register, get_policy.
 """
 
 from __future__ import annotations
@@ -22,31 +22,33 @@ from matryoshka.agents.specification import audit
 
 
 @dataclass(frozen=True)
-class NewTool:
-    """A newly built tool and what a check of it can see.
+class NewTools:
+    """Newly built tools (or live tools re-audited) and what a check of them can see, all at once.
+
+    Every array has a leading axis over the tools (or none, for one tool).
 
     Attributes:
-        builder_weights: ``(K,)`` the builder's own objective.
-        tool_weights: ``(K,)`` the objective the tool acts on once trusted.
-        pretending: Whether the tool is deceptive and has not defected: it shows whoever tests
-            it the objective that tester wants to see (a check sees behaviour, not intent).
+        builder_weights: ``(T, K)`` each builder's own objective.
+        tool_weights: ``(T, K)`` the objective each tool acts on once trusted.
+        pretending: ``(T,)`` whether the tool is deceptive and has not defected: it shows whoever
+            tests it the objective that tester wants to see (a check sees behaviour, not intent).
         base_weights: ``(K,)`` the scenario's base objective (what an overseer tests against).
-        experience: Cells the builder visited (its trail).
+        experience: ``(T, L)`` the cells each builder visited (its trail, ``-1`` for none).
         world_cells: Every open cell of the world.
         phi: ``(C, K)`` features of every cell.
         samples: How many cells a check samples (the hand-off's ``spec_samples``).
-        wisdom: The builder's wisdom.
+        wisdom: ``(T,)`` each builder's wisdom.
     """
 
     builder_weights: np.ndarray
     tool_weights: np.ndarray
-    pretending: bool
+    pretending: np.ndarray
     base_weights: np.ndarray
     experience: np.ndarray
     world_cells: np.ndarray
     phi: np.ndarray
     samples: int
-    wisdom: float
+    wisdom: np.ndarray
 
 
 class ToolPolicy:
@@ -69,13 +71,13 @@ class ToolPolicy:
         return 0.0
 
     def check(
-        self, rng: np.random.Generator, tool: NewTool, config: Mapping[str, Any]
-    ) -> tuple[bool, float] | None:
-        """Test a new tool after it is built.
+        self, rng: np.random.Generator, tools: NewTools, config: Mapping[str, Any]
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Test new tools after they are built, all at once.
 
         Returns:
-            ``(passed, score)``, or None when this policy does not test tools; a tool that fails
-            is scrapped.
+            ``(passed, score)``, one value per tool, or None when this policy does not test tools;
+            a tool that fails is scrapped.
         """
         return None
 
@@ -102,12 +104,12 @@ class CheckedPolicy(ToolPolicy):
     undefined). The builder pays ``audit_cost`` for it.
     """
 
-    def reference(self, tool: NewTool) -> np.ndarray:
-        """The objective the tool is tested against."""
+    def reference(self, tools: NewTools) -> np.ndarray:
+        """The objective each tool is tested against (``(T, K)``, or ``(K,)`` for all)."""
         raise NotImplementedError
 
-    def breadth(self, tool: NewTool, config: Mapping[str, Any]) -> float:
-        """The expected share of the sample drawn from the whole world rather than the trail."""
+    def breadth(self, tools: NewTools, config: Mapping[str, Any]) -> float | np.ndarray:
+        """The expected share of each sample drawn from the whole world rather than the trail."""
         raise NotImplementedError
 
     def extra_cost(self, config: Mapping[str, Any]) -> float:
@@ -115,13 +117,13 @@ class CheckedPolicy(ToolPolicy):
         return config["audit_cost"]
 
     def check(
-        self, rng: np.random.Generator, tool: NewTool, config: Mapping[str, Any]
-    ) -> tuple[bool, float] | None:
-        """Test the behaviour the tool shows against the reference (see the class)."""
-        reference = self.reference(tool)
-        shown = reference if tool.pretending else tool.tool_weights
-        return audit(rng, reference, shown, tool.experience, tool.world_cells, tool.phi, tool.samples,
-                     self.breadth(tool, config), config["audit_threshold"])  # fmt: skip
+        self, rng: np.random.Generator, tools: NewTools, config: Mapping[str, Any]
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Test the behaviour each tool shows against the reference (see the class)."""
+        reference = self.reference(tools)
+        shown = np.where(np.asarray(tools.pretending)[..., None], reference, tools.tool_weights)
+        return audit(rng, reference, shown, tools.experience, tools.world_cells, tools.phi, tools.samples,
+                     self.breadth(tools, config), config["audit_threshold"])  # fmt: skip
 
 
 POLICIES: dict[str, type[ToolPolicy]] = {}
@@ -155,13 +157,13 @@ class Audit(CheckedPolicy):
     doc = "each builder tests its new tool against its own objective and scraps it below audit_threshold"
     colour = "#009E73"  # Okabe-Ito bluish green
 
-    def reference(self, tool: NewTool) -> np.ndarray:
+    def reference(self, tools: NewTools) -> np.ndarray:
         """The builder's own objective: a misalignment the builder shares goes unseen."""
-        return tool.builder_weights
+        return tools.builder_weights
 
-    def breadth(self, tool: NewTool, config: Mapping[str, Any]) -> float:
+    def breadth(self, tools: NewTools, config: Mapping[str, Any]) -> np.ndarray:
         """The builder's wisdom."""
-        return tool.wisdom
+        return tools.wisdom
 
 
 @register
@@ -173,11 +175,11 @@ class Oversight(CheckedPolicy):
            "oversight_breadth) and scraps it below audit_threshold; the builder pays")  # fmt: skip
     colour = "#CC79A7"  # Okabe-Ito reddish purple
 
-    def reference(self, tool: NewTool) -> np.ndarray:
+    def reference(self, tools: NewTools) -> np.ndarray:
         """The scenario's base objective: from the base optimizer's side, any drift is a failure."""
-        return tool.base_weights
+        return tools.base_weights
 
-    def breadth(self, tool: NewTool, config: Mapping[str, Any]) -> float:
+    def breadth(self, tools: NewTools, config: Mapping[str, Any]) -> float:
         """``oversight_breadth``, whatever the builder's wisdom."""
         return config["oversight_breadth"]
 

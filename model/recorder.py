@@ -214,11 +214,19 @@ class Recorder:
         n = len(columns["id"])
         self.ledger.append(**columns, death_step=np.full(n, -1 if death_step is None else death_step))
 
-    def event(self, step: int, name: str, pop: Population, slot: int, detail: str = "") -> None:
-        """Record a rare event (built, scrapped, defected) for the agent in ``slot``."""
-        self.events.append(step=[step], event=[name], id=[int(pop["id"][slot])],
-                           builder=[int(pop["builder"][slot])], level=[int(pop["level"][slot])],
-                           detail=[detail])  # fmt: skip
+    def event(
+        self, step: int, name: str, pop: Population, slots: int | np.ndarray, detail: str | np.ndarray = ""
+    ) -> None:
+        """Record a rare event (built, scrapped, defected) for the agents in ``slots``, one row each.
+
+        ``detail`` is one text for all of them or one per agent.
+        """
+        slots = np.atleast_1d(slots)
+        n = len(slots)
+        if n:
+            self.events.append(step=np.full(n, step), event=np.full(n, name, dtype=object),
+                               id=pop["id"][slots], builder=pop["builder"][slots], level=pop["level"][slots],
+                               detail=np.broadcast_to(np.asarray(detail, dtype=object), n))  # fmt: skip
 
     def events_table(self) -> pa.Table:
         """Every build, scrap and defection: step, event, id, builder, level, detail."""

@@ -16,15 +16,17 @@ def tournament(rng: np.random.Generator, fitness: np.ndarray, n: int, size: int)
 
     Args:
         rng: Source of the draws.
-        fitness: ``(P,)`` fitness of the candidates.
-        n: How many parents to pick.
+        fitness: ``(P,)`` fitness of the candidates, or ``(..., P)``: separate populations, each
+            selecting from its own (all at once).
+        n: How many parents to pick (from each population).
         size: Tournament size (1 makes it neutral).
 
     Returns:
-        ``(n,)`` indices into ``fitness``.
+        ``(n,)`` (or ``(..., n)``) indices into the last axis of ``fitness``.
     """
-    entrants = rng.integers(0, len(fitness), size=(n, size))
-    return entrants[np.arange(n), fitness[entrants].argmax(axis=1)]
+    entrants = rng.integers(0, fitness.shape[-1], size=(*fitness.shape[:-1], n, size))
+    scores = np.take_along_axis(fitness[..., None, :], entrants, axis=-1)
+    return np.take_along_axis(entrants, scores.argmax(axis=-1)[..., None], axis=-1)[..., 0]
 
 
 def neutral(rng: np.random.Generator, candidates: int, n: int) -> np.ndarray:

@@ -67,3 +67,23 @@ def test_evolve_learns_a_stand_in_for_what_it_cannot_see():
 
 def test_the_work_counted_is_every_candidate_judged():
     assert SETTINGS.evaluations == 20 * 11
+
+
+def test_many_builders_breed_at_once_as_each_would_alone():
+    # A batch of one draws what a lone builder draws, in the same order: the same winner.
+    seen, labels, perceives = random_builder(3)
+    alone, history = evolve_objective(np.random.default_rng(9), seen, labels, perceives, SETTINGS,
+                                      seen.std(axis=0))  # fmt: skip
+    batch, batch_history = evolve_objective(np.random.default_rng(9), seen[None], labels[None], perceives,
+                                            SETTINGS, seen.std(axis=0)[None])  # fmt: skip
+    np.testing.assert_array_equal(batch[0], alone)
+    np.testing.assert_array_equal(batch_history[0], history)
+    # Builders with different samples each get their own winner, within their own perception.
+    samples = [random_builder(seed) for seed in range(4)]
+    seen = np.stack([s[0] for s in samples])
+    labels = np.stack([s[1] for s in samples])
+    weights, history = evolve_objective(np.random.default_rng(1), seen, labels, perceives, SETTINGS,
+                                        seen.std(axis=1))  # fmt: skip
+    assert weights.shape == (4, 4) and history.shape == (4, SETTINGS.generations + 1)
+    assert np.all(weights[:, ~perceives] == 0) and np.allclose(np.linalg.norm(weights, axis=1), 1.0)
+    assert (history[:, -1] > history[:, 0]).all()

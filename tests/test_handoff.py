@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matryoshka.model.delegation import hand_offs
+from matryoshka.model.delegation import by_hand_off, hand_offs
 from matryoshka.model.model import MatryoshkaModel
 from matryoshka.model.params import ConfigError, validate
 
@@ -27,6 +27,18 @@ def test_each_level_samples_a_fraction_of_the_level_above():
     # Organisms sample 24, their tools 12, theirs 6, then 3, then 1.5 -> rounded 2 (at least 2).
     assert [h.samples for h in hand_offs(config, masks).values()] == [24, 12, 6, 3, 2]
     assert {h.samples for h in hand_offs(validate({}), masks).values()} == {24}
+
+
+def test_levels_with_alike_hand_offs_share_one_and_build_together():
+    masks = {2: np.array([True, False, True]), 3: np.array([True, False, True]), 4: np.ones(3, dtype=bool)}
+    handoffs = hand_offs(validate({"max_depth": 4}), masks)
+    assert handoffs[2] is handoffs[3] and handoffs[4] is not handoffs[2]
+    groups = by_hand_off(handoffs, np.array([3, 4, 2, 3]))
+    assert [(h is handoffs[2], mask.tolist()) for h, mask in groups] == [
+        (True, [True, False, True, True]), (False, [False, True, False, False])
+    ]
+    decayed = hand_offs(validate({"max_depth": 4, "spec_samples_decay": 0.5}), masks)
+    assert decayed[2] is not decayed[3]
 
 
 def test_each_tool_level_perceives_its_own_features():

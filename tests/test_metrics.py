@@ -140,3 +140,12 @@ def test_level_stats_matches_numpy():
         assert std[level] == pytest.approx(np.nanstd(rows, axis=0))
         assert count[level].tolist() == (~np.isnan(rows)).sum(axis=0).tolist()
     assert count[4].tolist() == [0, 0, 0]
+
+
+def test_correlation_on_each_agents_own_cells():
+    # Agent 0 is judged on PHI (the -1/2 worked out by hand above), agent 1 on cells where its
+    # two utilities coincide up to scale.
+    cells = np.stack([PHI, np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]])])
+    got = correlation(np.array([[1.0, 0.0], [1.0, 0.0]]), np.array([0.0, 1.0]), cell_stats(cells))
+    assert got.tolist() == pytest.approx([-0.5, 1.0])
+    assert np.isnan(alignment(np.array([[1.0, 0.0]]), np.array([0.0, 1.0]), np.ones((1, 3, 2)))[0])

@@ -9,7 +9,7 @@ import pytest
 
 from matryoshka.model.model import MatryoshkaModel
 from matryoshka.model.params import PARAMS, validate
-from matryoshka.model.policies import POLICIES, NewTool, ToolPolicy, get_policy
+from matryoshka.model.policies import POLICIES, NewTools, ToolPolicy, get_policy
 from matryoshka.runs.single import run_simulation
 
 # 16 cells of two features: x = 0..15 and 15 - x, so the two features' utilities correlate at -1
@@ -24,11 +24,11 @@ CONFIG = validate({"audit_threshold": 0.5, "oversight_breadth": 1.0})
 TRAIL = np.arange(8)  # the builder's experience: cells 0-7
 
 
-def new_tool(builder: np.ndarray, tool: np.ndarray, pretending: bool = False, phi=PHI) -> NewTool:
-    return NewTool(builder, tool, pretending, BASE, TRAIL, np.arange(16), phi, 30, 0.5)
+def new_tool(builder: np.ndarray, tool: np.ndarray, pretending: bool = False, phi=PHI) -> NewTools:
+    return NewTools(builder, tool, pretending, BASE, TRAIL, np.arange(16), phi, 30, 0.5)
 
 
-def verdicts(tool: NewTool, config: dict = CONFIG, seed: int = 0) -> dict[str, tuple[bool, float]]:
+def verdicts(tool: NewTools, config: dict = CONFIG, seed: int = 0) -> dict[str, tuple[bool, float]]:
     return {name: get_policy(name).check(np.random.default_rng(seed), tool, config)
             for name in ("audit", "oversight")}
 

@@ -64,3 +64,14 @@ def test_ready_to_breed_richest_first_in_index_order(room, expected):
 
 def test_ready_to_breed_nobody_able():
     assert ready_to_breed(ENERGY, 100.0, 5).tolist() == []
+
+
+def test_tournaments_in_separate_populations_at_once():
+    # Each row selects within itself: with huge tournaments, always its own fittest.
+    fitness = np.array([FITNESS, -FITNESS, np.arange(5.0)])
+    picks = tournament(np.random.default_rng(0), fitness, n=50, size=200)
+    assert picks.shape == (3, 50)
+    assert (picks == np.array([[2], [1], [4]])).all()
+    # A single row draws as a 1-D population does.
+    one = tournament(np.random.default_rng(5), FITNESS, n=30, size=3)
+    np.testing.assert_array_equal(tournament(np.random.default_rng(5), FITNESS[None], n=30, size=3)[0], one)

@@ -296,7 +296,11 @@ class Preset:
         return weights
 
     def hidden_objective(self, rng: np.random.Generator, perceives: np.ndarray) -> np.ndarray:
-        """A deceptive tool's hidden objective: a random direction over what it perceives."""
+        """Deceptive tools' hidden objectives: a random direction over what each perceives.
+
+        ``perceives`` is ``(n, K)``, one row per new deceptive tool; the result is ``(n, K)``, or
+        ``(K,)`` when every one of them hides the same objective.
+        """
         return normalize(np.where(perceives, rng.normal(size=perceives.shape), 0.0))
 
     def agent_metrics(self, world: World, view: PopulationView) -> dict[str, np.ndarray]:
