@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -329,3 +330,99 @@ def test_a_result_that_names_another_run_is_that_runs_failure():
     assert sorted(r.run_id for r in results) == ["r0000", "r0001", "r0002"]  # in the order they finish
     assert all(r.error == f"the worker sent back '../../outside' for run {r.run_id!r}" and not r.files
                for r in results)  # fmt: skip
+
+
+@pytest.fixture
+def not_listening():
+    """A local port that refuses connections: bound, never listening."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"tcp://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.fixture
+def not_dask():
+    """A local server that answers in another protocol than Dask's (as a web server would)."""
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def answer():
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = server.accept()
+                with conn:
+                    conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" * 64)
+
+    threading.Thread(target=answer, daemon=True).start()
+    yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+
+
+@pytest.mark.parametrize(("address", "message"), [
+    ("tcp://::::bad", "is not a Dask scheduler address (invalid address '::::bad'"),
+    ("nonsense", "is not a Dask scheduler address (missing port number"),
+    ("tcp://:8786", "is not a Dask scheduler address (no host)"),
+    ("tcp://h:70000", "is not a Dask scheduler address (port 70000 is not in 1-65535)"),
+    ("ucx://h:8786", "is not a Dask scheduler address (the scheme 'ucx' is not one of tcp, tls, ws, wss)"),
+    ("not_listening", "no Dask scheduler answered there within 3 s"),
+    ("not_dask", "does not speak Dask's protocol"),
+])  # fmt: skip
+def test_a_bad_scheduler_is_one_error_line(tmp_path, request, address, message):
+    # through the real entry point: a failed Dask client would print its traceback as the process ends
+    import subprocess
+
+    if "://" not in address and address != "nonsense":
+        address = request.getfixturevalue(address)
+    done = subprocess.run(
+        [sys.executable, "-m", "matryoshka.runs", "sweep", str(write_experiment(tmp_path)),
+         "--out", str(tmp_path / "out"), "--scheduler", address],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [done.stderr.strip()], done.stderr  # one line, nothing at exit
+    assert done.stderr.startswith(f"error: --scheduler {address!r}") and message in done.stderr, done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_sweep_says_while_its_cluster_has_no_workers(tmp_path, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    import threading
+    import time
+
+    import matryoshka.runs.backends as backends
+
+    said: list[tuple[float, str]] = []
+    first = threading.Event()
+
+    def record(text: str) -> None:
+        said.append((time.monotonic(), text))
+        first.set()
+
+    monkeypatch.setattr(backends, "notice", record)
+    monkeypatch.setattr(backends, "NOTICE_EVERY", 0.5)
+    exp = write_experiment(tmp_path, count=1)
+    with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp", host="127.0.0.1",
+                                  dashboard_address=None) as cluster:  # fmt: skip
+        address = cluster.scheduler_address
+
+        def join_once_said() -> None:  # a worker joins once the sweep has said it waits for one
+            first.wait(timeout=60)  # (or after a minute, so that a silent sweep fails rather than hangs)
+            time.sleep(1.0)  # long enough for a second notice
+            cluster.scale(1)
+
+        joiner = threading.Thread(target=join_once_said)
+        joiner.start()
+        result = run_sweep(exp, tmp_path / "out", scheduler=address, progress=False)
+        joiner.join()
+        worker = next(iter(cluster.scheduler_info["workers"]))
+        with pytest.raises(ConfigError, match=f"--scheduler '{worker}': a Dask Worker answers there"):
+            backends.choose(None, worker)
+    assert (result.total, result.complete) == (2, 2)
+    texts = {text for _, text in said}
+    assert texts == {f"waiting for Dask workers to join {address} (start them with 'dask worker {address}')"}
+    times = [t for t, _ in said]
+    assert len(times) >= 2 and all(b - a >= 0.5 for a, b in zip(times, times[1:], strict=False))
