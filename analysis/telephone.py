@@ -97,11 +97,12 @@ def _figure(table: pd.DataFrame, page: Page, conditions: list[dict], levels: lis
             if i == 0:
                 ax.set_title(measure_label, fontsize="medium")
             if i == len(conditions) - 1:
-                ax.set_xlabel("level (0 base objective, 1 organisms, 2 tools, 3 tools of tools)")
+                ax.set_xlabel("level", fontsize="small")
         axes[i, 0].set_ylabel(row_label(page.inner(condition), counts, "alignment (Pearson r)"))
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=2)
-    fig.suptitle(page.title("The telephone game: alignment by level, training vs deployment"))
+    fig.suptitle(page.title("The telephone game: alignment by level (0 the base objective, 1 organisms, "
+                            "2 tools, 3 tools of tools), training vs deployment"))
     return fig
 
 

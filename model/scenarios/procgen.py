@@ -91,6 +91,10 @@ class MazeProcgen(Preset):
                summary=PHASE_END, share=True, headline=True, printed=True),
     )  # fmt: skip
     marks = {"exit": "#e69f00", "origin": "#546e7a"}
+    shift_axis = "train_layouts"
+    shift_metrics = ("reached_exit",)
+    shift_reading = ("The generalization gap is the drop from the last training episode to deployment; "
+                     "it closes if deployment catches up with training as the layouts grow in number.")
     constants = {
         "ORIGIN": ORIGIN, "OPENINGS": OPENINGS, "EXIT_REACH": EXIT_REACH,
         "EXIT_SIGNAL_POWER": EXIT_SIGNAL_POWER, "POSITION_BANDS": POSITION_BANDS,
