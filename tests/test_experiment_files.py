@@ -11,7 +11,7 @@ from matryoshka.runs.experiment import load
 
 SHIPPED = sorted((Path(__file__).parents[1] / "runs").glob("*.toml"))
 EXPECTED = {"default": 18, "competence": 120, "interventions": 40, "shift": 18, "evolution": 9,
-            "approval": 18, "telephone": 120, "horizon": 60}
+            "approval": 18, "telephone": 120, "horizon": 60, "fidelity": 270, "layouts": 100}
 
 
 def test_every_expected_experiment_is_shipped():
