@@ -91,6 +91,15 @@ def test_episodes_draw_among_the_training_layouts_and_deploy_on_unseen_ones():
     assert not train & {x.key for x in model.preset.layouts["deploy"]}
 
 
+def test_every_layout_a_run_draws_is_connected_from_the_start():
+    model = MatryoshkaModel(KEY, rng=2, train_layouts=30, deploy_layouts=10, **SMALL)
+    for layout in model.preset.layouts["train"] + model.preset.layouts["deploy"]:
+        walls = np.array(layout.walls)
+        reached = Paths(walls, 0).distances(0) < UNREACHABLE
+        np.testing.assert_array_equal(reached, ~walls.ravel())
+        assert reached[layout.exit[0] * walls.shape[1] + layout.exit[1]]
+
+
 def test_same_seed_same_layouts_in_the_model():
     a = MatryoshkaModel(KEY, rng=9, train_layouts=5, **SMALL).preset.layouts
     b = MatryoshkaModel(KEY, rng=9, train_layouts=5, **SMALL).preset.layouts
