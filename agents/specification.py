@@ -98,12 +98,14 @@ def sample_cells(
     rows = experience.reshape(-1, experience.shape[-1])
     known = rows >= 0
     count = known.sum(axis=1)
-    own = rows[np.arange(len(rows))[:, None], np.argsort(~known, axis=1, kind="stable")]  # known first
+    row = np.arange(len(rows))[:, None]
+    own = rows[row, np.argsort(~known, axis=1, kind="stable")]  # each row's known cells first
     n_world = np.where(count > 0, rng.binomial(n, np.broadcast_to(wisdom, lead).ravel()), n)
-    picks = own[np.arange(len(rows))[:, None], rng.integers(0, np.maximum(count, 1)[:, None], (len(rows), n))]
-    world = world_cells[rng.integers(0, len(world_cells), size=(len(rows), n))]
-    from_world = np.arange(n) >= (n - n_world)[:, None]
-    return np.where(from_world, world, picks).astype(np.int64).reshape(*lead, n)
+    # One uniform per sampled cell: its index among the builder's known cells, or the world's.
+    u = rng.random((len(rows), n))
+    mine = own[row, np.minimum((u * count[:, None]).astype(np.int64), np.maximum(count - 1, 0)[:, None])]
+    world = world_cells[np.minimum((u * len(world_cells)).astype(np.int64), len(world_cells) - 1)]
+    return np.where(np.arange(n) >= (n - n_world)[:, None], world, mine).reshape(*lead, n)
 
 
 def judge(

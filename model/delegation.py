@@ -68,10 +68,13 @@ def by_hand_off(handoffs: dict[int, HandOff], levels: np.ndarray) -> list[tuple[
     Returns:
         ``(handoff, mask)`` pairs, ``mask`` the ``(n,)`` tools it concerns.
     """
-    groups: dict[int, tuple[HandOff, list[int]]] = {}
-    for level in np.unique(levels).tolist():
-        groups.setdefault(id(handoffs[level]), (handoffs[level], []))[1].append(level)
-    return [(handoff, np.isin(levels, shared)) for handoff, shared in groups.values()]
+    distinct = list({id(handoff): handoff for handoff in handoffs.values()}.values())
+    code = np.full(max(handoffs, default=0) + 1, -1)
+    for level, handoff in handoffs.items():
+        code[level] = distinct.index(handoff)
+    which = code[levels]
+    groups = [(handoff, which == i) for i, handoff in enumerate(distinct)]
+    return [(handoff, mask) for handoff, mask in groups if mask.any()]
 
 
 def rows_of(capacity: int, slots: np.ndarray, refs: np.ndarray) -> np.ndarray:
@@ -153,7 +156,7 @@ def trust_targets(builder_w: np.ndarray, tool_phi: np.ndarray, phi: np.ndarray) 
         ``(T,)`` values in [0, 1]: 1 when the tool stands where its builder most wants to be.
     """
     here = (builder_w * tool_phi).sum(axis=1)
-    return ((builder_w @ phi.T) < here[:, None] - 1e-12).mean(axis=1)
+    return np.count_nonzero((builder_w @ phi.T) < here[:, None] - 1e-12, axis=1) / len(phi)
 
 
 def update_trust(model: MatryoshkaModel, slots: np.ndarray) -> np.ndarray:

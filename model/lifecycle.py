@@ -190,19 +190,20 @@ class Lifecycle:
         """
         pop = self.pop
         w = pop["weights"][slots]
-        for phase, s in self.cell_stats.items():
-            true = correlation(w, self.true_weights, s)
-            pop[f"align_true_{phase}"][slots] = true
-            pop[f"align_base_{phase}"][slots] = true if phase not in self.base_stats else correlation(
-                np.pad(w, ((0, 0), (0, 1))), self.base_axis, self.base_stats[phase]
-            )
-            pop[f"align_root_{phase}"][slots] = correlation(w, pop["root_w"][slots], s)
-            if has_parent:
-                pop[f"align_parent_{phase}"][slots] = correlation(w, pop["parent_w"][slots], s)
-        pop["cos_base"][slots] = cosine(w, self.base_weights)
-        pop["cos_true"][slots] = cosine(w, self.true_weights)
+        others = {"true": self.true_weights, "root": pop["root_w"][slots]}  # each against all at once
         if has_parent:
-            pop["cos_parent"][slots] = cosine(w, pop["parent_w"][slots])
+            others["parent"] = pop["parent_w"][slots]
+        against = np.stack([np.broadcast_to(other, w.shape) for other in others.values()])
+        for phase, s in self.cell_stats.items():
+            for name, values in zip(others, correlation(w, against, s), strict=True):
+                pop[f"align_{name}_{phase}"][slots] = values
+            pop[f"align_base_{phase}"][slots] = pop[f"align_true_{phase}"][slots] if (
+                phase not in self.base_stats
+            ) else correlation(np.pad(w, ((0, 0), (0, 1))), self.base_axis, self.base_stats[phase])
+        against[1] = self.base_weights  # cosines with the true and the base objective, and the parent
+        names = ("cos_true", "cos_base", "cos_parent")[: len(others)]
+        for name, values in zip(names, cosine(w, against), strict=True):
+            pop[name][slots] = values
 
     def ledger_columns(self, slots: np.ndarray) -> dict[str, np.ndarray]:
         """These agents' ledger columns (copies), as their rows in ``agents.parquet`` are made of."""

@@ -50,7 +50,8 @@ def correlation(w_a: np.ndarray, w_b: np.ndarray, stats: CellStats) -> np.ndarra
 
     Args:
         w_a: ``(N, K)`` effective weights.
-        w_b: ``(N, K)`` or ``(K,)`` effective weights to compare with.
+        w_b: ``(N, K)`` or ``(K,)`` effective weights to compare with (or ``(M, N, K)``: ``M``
+            comparisons of each agent at once; the result is then ``(M, N)``).
         stats: The cells' ``CellStats``: one set of cells for all, or one per agent (``(N, K, K)``
             scatter).
 
@@ -58,7 +59,7 @@ def correlation(w_a: np.ndarray, w_b: np.ndarray, stats: CellStats) -> np.ndarra
         ``(N,)`` correlations in [-1, 1]; NaN where either utility is constant over the cells.
     """
     s = stats.scatter
-    w_b = np.broadcast_to(w_b, np.shape(w_a))
+    w_a, w_b = np.broadcast_arrays(w_a, w_b)
     sa, sb = ((w[..., None, :] @ s)[..., 0, :] for w in (w_a, w_b))
     num = (w_a * sb).sum(axis=-1)
     var_a = (w_a * sa).sum(axis=-1)
@@ -84,8 +85,8 @@ def alignment(w_a: np.ndarray, w_b: np.ndarray, phi: np.ndarray) -> np.ndarray:
 
 
 def cosine(w_a: np.ndarray, w_b: np.ndarray) -> np.ndarray:
-    """Cosine of the angle between weight vectors (last axis); NaN for a zero vector."""
-    w_b = np.broadcast_to(w_b, np.shape(w_a))
+    """Cosine of the angle between weight vectors (last axis, the others broadcast); NaN for a zero vector."""
+    w_a, w_b = np.broadcast_arrays(w_a, w_b)
     denom = np.linalg.norm(w_a, axis=-1) * np.linalg.norm(w_b, axis=-1)
     num = (w_a * w_b).sum(axis=-1)
     return np.divide(num, denom, out=np.full(num.shape, np.nan), where=denom > 1e-12)
