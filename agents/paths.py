@@ -18,7 +18,9 @@ import numpy as np
 UNREACHABLE = np.iinfo(np.int32).max  # distance to a cell that no path reaches
 DIRECTIONS = ((1, 0), (-1, 0), (0, 1), (0, -1))  # +x, -x, +y, -y: the first one wins ties
 _FAR = 255  # local distance beyond the reach of the table
-_CHUNK = 1 << 14  # source cells per block while the table is built (bounds temporary memory)
+# (cell, offset) pairs per block while the table is built: its temporaries take some 40 bytes a
+# pair, so a block of this many stays near 80 MB however long the horizon
+_CHUNK_PAIRS = 1 << 21
 _CACHED_FIELDS = 16  # distance fields kept; scenarios ask for a few cells again and again
 
 
@@ -110,9 +112,10 @@ class Paths:
         pred = self._pred
         radius = np.abs(self.offsets).sum(axis=1)
         local = np.full((m + 1, self.n_cells), _FAR, dtype=np.uint8)
-        for start in range(0, self.n_cells, _CHUNK):
-            src = np.arange(start, min(start + _CHUNK, self.n_cells))
-            block = local[:, start : start + _CHUNK]  # a view: filled in place
+        chunk = max(1, _CHUNK_PAIRS // (m + 1))  # source cells per block
+        for start in range(0, self.n_cells, chunk):
+            src = np.arange(start, min(start + chunk, self.n_cells))
+            block = local[:, start : start + chunk]  # a view: filled in place
             sx, sy = np.divmod(src, height)
             tx, ty = sx + self.offsets[:, :1], sy + self.offsets[:, 1:]
             inside = (tx >= 0) & (tx < width) & (ty >= 0) & (ty < height)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import time
+import weakref
 import xml.etree.ElementTree as ET
 from types import SimpleNamespace
 
@@ -367,6 +369,10 @@ def test_page_renders_steps_shifts_and_resets() -> None:
         assert session.live.model is not first and session.live.model.config == first.config
         assert _phase(rc) == "Phase: training · generation 0 (training ends after 19) · step 0"
         assert not rc.find(v.Btn, children=["Shift to deployment"]).widget.disabled
+        replaced = weakref.ref(first)  # the page keeps only the model it shows: Reset frees the old one
+        del first
+        gc.collect()
+        assert replaced() is None
     finally:
         rc.close()
 

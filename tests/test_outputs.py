@@ -44,7 +44,10 @@ def test_every_output_file_and_no_leftovers(run_dir):
 
 
 def test_manifest(run_dir):
-    manifest = json.loads((run_dir / "manifest.json").read_text())
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"non-standard JSON constant {constant}")
+
+    manifest = json.loads((run_dir / "manifest.json").read_text(), parse_constant=refuse)
     assert {"scenario", "config", "seed", "versions", "started", "finished", "status"} <= set(manifest)
     assert manifest["scenario"] == "maze-v2" and manifest["seed"] == 11
     assert manifest["status"] == "complete"

@@ -138,6 +138,27 @@ def test_a_model_builds_neighbourhoods_only_for_horizons_that_occur():
     assert model.paths.reach == 6
 
 
+def test_building_the_table_for_a_long_horizon_takes_bounded_temporary_memory(monkeypatch):
+    # The table is built in blocks of at most _CHUNK_PAIRS (cell, offset) pairs, whose temporaries
+    # take some 33-42 bytes a pair (measured); 64 a pair is the margin. Built in one block, as it
+    # was, a 41 x 41 grid at horizon 30 takes some 125 MB of temporaries for a 3 MB table.
+    import tracemalloc
+
+    import matryoshka.agents.paths as paths
+
+    walls = np.random.default_rng(2).random((41, 41)) < 0.2
+    whole = Paths(walls, 30).local  # the constant's block size: a single block here
+    monkeypatch.setattr(paths, "_CHUNK_PAIRS", 1 << 16)
+    tracemalloc.start()
+    try:
+        table = Paths(walls, 30).local
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert np.array_equal(table, whole)  # blocks change nothing but memory
+    assert peak - table.nbytes <= 64 * (1 << 16), (peak, table.nbytes)
+
+
 def test_a_256_by_256_maze_runs_a_few_generations():
     model = MatryoshkaModel("maze-v2", rng=1, population=20, width=256, height=256, generations=3,
                             episode_steps=12, deploy_episodes=1)  # fmt: skip
