@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
@@ -22,11 +21,11 @@ from mesa.discrete_space import OrthogonalVonNeumannGrid
 from mesa.experimental.scenarios import Scenario
 
 from matryoshka.agents import evolve, planning
-from matryoshka.agents.genome import GENES, MutationRates, mutate_many
+from matryoshka.agents.genome import MutationRates
 from matryoshka.agents.paths import Paths
 from matryoshka.agents.planning import plan
-from matryoshka.model import fidelity, selection
-from matryoshka.model.contract import PHASES, WORLD_LEVEL, episode_length
+from matryoshka.model import fidelity
+from matryoshka.model.contract import PHASES
 from matryoshka.model.delegation import (
     acting_weights,
     build_tools,
@@ -39,19 +38,20 @@ from matryoshka.model.delegation import (
 from matryoshka.model.fidelity import Level0
 from matryoshka.model.lifecycle import TRAIL, Lifecycle
 from matryoshka.model.metrics import RELATIVE_ZERO, CellStats, cell_stats
-from matryoshka.model.params import ConfigError
 from matryoshka.model.policies import get_policy
 from matryoshka.model.population import Population
 from matryoshka.model.recorder import ALIGN_COLUMNS, Recorder
+from matryoshka.model.reporters import reporters
 from matryoshka.model.scenarios import DEFAULT_SCENARIO, get
 from matryoshka.model.scenarios.base import PopulationView, Update, feature_names
+from matryoshka.model.schedule import Schedule
 from matryoshka.model.streams import Streams
 from matryoshka.model.world import World
 
 PATHS_KEPT = 8  # wall layouts whose path tables are kept (procedurally generated mazes have many)
 
 
-class MatryoshkaModel(Lifecycle, Model):
+class MatryoshkaModel(Schedule, Lifecycle, Model):
     """Nested optimizers under natural selection, in a scenario's world.
 
     Args:
@@ -137,7 +137,8 @@ class MatryoshkaModel(Lifecycle, Model):
         self._next_id = 1
         self._spawn(*self._first_genomes(), parents=None)
         self._begin_episode()
-        self.datacollector = DataCollector(model_reporters=self._reporters() if collect else {})
+        collected = reporters(self.config["max_depth"], self.metrics) if collect else {}
+        self.datacollector = DataCollector(model_reporters=collected)
         self.collect = collect
         self._record(events={})
         self._collect()
@@ -348,110 +349,6 @@ class MatryoshkaModel(Lifecycle, Model):
         organisms = slots[self.pop["level"][slots] == 1]
         return int(self.pop["generation"][organisms].mean()) if len(organisms) else self.generation
 
-    # -- episodes, selection and the shift ----------------------------------------------------
-
-    def _advance_episode(self) -> None:
-        cfg = self.config
-        if cfg["selection"] == "steady_state":
-            self._live_and_die()
-            if len(self.pop) == 0:  # nobody is left: the run ends here, in this phase
-                self.extinct_at, self.running = self.steps, False
-                return
-            if self.phase == "train" and self.steps >= cfg["shift_at"]:
-                self.deploy()
-            if self.steps >= cfg["total_steps"]:
-                self.running = False
-            return
-        self.episode_step += 1
-        if self.episode_step < episode_length(cfg, self.phase):
-            return
-        self.episode_step = 0
-        if self.phase == "deploy":
-            self.deploy_episode += 1
-            if self.deploy_episode >= cfg["deploy_episodes"]:
-                self.running = False
-                return
-        elif self.episode + 1 < cfg["episodes_per_generation"]:
-            self.episode += 1  # the same organisms again; their fitness keeps adding up
-        elif self.generation + 1 < cfg["generations"]:
-            self.episode = 0
-            self._next_generation()
-        elif cfg["deploy_episodes"] > 0:
-            self.deploy()
-            return
-        else:
-            self.running = False
-            return
-        self._new_episode()
-
-    def _new_episode(self) -> None:
-        pop = self.pop
-        slots = pop.slots
-        organisms = slots[pop["level"][slots] == 1]
-        pop["pos"][organisms] = self.preset.start_cells(self.world, len(organisms), self.streams["scenario"])
-        pop["energy"][organisms] = self.config["initial_energy"]
-        for level in range(2, self.config["max_depth"] + 1):  # tools start beside their builders
-            tools = slots[(pop["level"][slots] == level) & (pop["builder_slot"][slots] >= 0)]
-            pop["pos"][tools] = pop["pos"][pop["builder_slot"][tools]]
-        self._begin_episode()
-
-    def _next_generation(self) -> None:
-        """Generational and neutral modes: the next generation replaces this one."""
-        pop, cfg = self.pop, self.config
-        organisms = pop.slots[pop["level"][pop.slots] == 1]
-        n = cfg["population"]
-        if cfg["selection"] == "neutral":
-            chosen = organisms[selection.neutral(self.streams["selection"], len(organisms), n)]
-        else:
-            fitness = pop["fitness"][organisms]
-            chosen = organisms[
-                selection.tournament(self.streams["selection"], fitness, n, cfg["tournament_size"])
-            ]
-        children = self._offspring(chosen)
-        self.retire(pop.slots)
-        self.generation += 1
-        self._spawn(*children, parents=chosen)  # the retired parents' rows are still readable
-
-    def _live_and_die(self) -> None:
-        """Steady state: the rich breed, the exhausted and the old die."""
-        pop, cfg = self.pop, self.config
-        slots = pop.slots[pop["level"][pop.slots] == 1]
-        dead = slots[(pop["energy"][slots] <= 0) | (pop["age"][slots] >= cfg["max_age"])]
-        self.retire(dead)
-        organisms = pop.slots[pop["level"][pop.slots] == 1]
-        room = cfg["max_population"] - len(organisms)
-        parents = organisms[selection.ready_to_breed(pop["energy"][organisms], cfg["birth_energy"], room)]
-        if len(parents):
-            pop["energy"][parents] /= 2
-            children = self._spawn(*self._offspring(parents), parents=parents)
-            pop["energy"][children] = pop["energy"][parents]
-
-    def _offspring(self, parents: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Mutated copies of the parents' genomes: ``(weights, perceives, genes)``, one row each."""
-        pop = self.pop
-        perceives = pop["perceives"][parents]
-        genes = np.column_stack([pop[name][parents] for name in GENES])
-        weights, genes = mutate_many(
-            self.streams["mutation"], pop["weights"][parents], perceives, genes, self.mutation_rates
-        )
-        return weights, perceives, genes
-
-    def deploy(self) -> None:
-        """Switch to the deployment world (the distribution shift), at any time.
-
-        Raises:
-            ConfigError: The model is already deployed.
-        """
-        if self.phase == "deploy":
-            raise ConfigError("the model is already in the deployment phase")
-        self.phase = "deploy"
-        self.set_world(self.deploy_world)
-        if self.config["selection"] != "steady_state":
-            self.episode_step = 0
-            self._new_episode()
-        else:  # agents stay where they are; what they reach is counted afresh
-            self._begin_episode()
-
     # -- the scenario's hooks -----------------------------------------------------------------
 
     def view(self, slots: np.ndarray) -> PopulationView:
@@ -495,29 +392,3 @@ class MatryoshkaModel(Lifecycle, Model):
     def _collect(self) -> None:
         if self.collect:
             self.datacollector.collect(self)
-
-    def _reporters(self) -> dict[str, Any]:
-        """DataCollector reporters of every registered metric, read from the live summary.
-
-        A per-level metric has one reporter per level (``population_L1``); a whole-world one, one.
-        """
-        reporters: dict[str, Any] = {"phase": "phase", "generation": recorded_generation}
-        for level in range(1, self.config["max_depth"] + 1):
-            for m in self.metrics.values():
-                if m.per_level:
-                    reporters[f"{m.name}_L{level}"] = partial(summary_value, level=level, metric=m.name)
-        for m in self.metrics.values():
-            if not m.per_level:
-                reporters[m.name] = partial(summary_value, level=WORLD_LEVEL, metric=m.name)
-        return reporters
-
-
-def recorded_generation(model: MatryoshkaModel) -> int:
-    """The generation as the time series records it (in steady state, the organisms' mean)."""
-    return model._generation_now(model.pop.slots)
-
-
-def summary_value(model: MatryoshkaModel, level: int, metric: str) -> float:
-    """One level's mean of one metric at the last recorded step (0 agents: population 0)."""
-    default = 0.0 if metric == "population" else math.nan
-    return model.summary.get(level, {}).get(metric, default)
