@@ -52,26 +52,29 @@ def plan(
         ``(N,)`` target cells, each within its agent's horizon.
     """
     target = np.empty(len(pos), dtype=np.int64)
-    phi32 = phi.astype(np.float32)
+    features = np.ascontiguousarray(phi.T, dtype=np.float32)  # one contiguous row per feature
     for h in np.unique(horizons):
         group = np.flatnonzero(horizons == h)
-        target[group] = _best(paths.near(int(h))[pos[group]], weights[group], phi32, noise_sd, rng)
+        target[group] = _best(paths.near(int(h))[pos[group]], weights[group], features, noise_sd, rng)
     return target
 
 
 def _best(
     cand: np.ndarray,
     weights: np.ndarray,
-    phi32: np.ndarray,
+    features: np.ndarray,
     noise_sd: np.ndarray | None,
     rng: np.random.Generator | None,
 ) -> np.ndarray:
-    """The candidate cell (``cand``, ``(N, M)``) of highest perceived utility for each agent."""
+    """The candidate cell (``cand``, ``(N, M)``) of highest perceived utility for each agent.
+
+    ``features`` is ``(K, C)`` in float32: every cell's value of one feature per row.
+    """
     # One feature at a time, in float32: K gathers of (N, M) beat one (N, M, K) gather.
     utility = np.zeros(cand.shape, dtype=np.float32)
     w32 = weights.astype(np.float32)
-    for k in range(phi32.shape[1]):
-        utility += w32[:, k, None] * phi32[:, k][cand]
+    for k, feature in enumerate(features):
+        utility += w32[:, k, None] * feature[cand]
     if noise_sd is not None and rng is not None and len(cand):
         sd = np.sqrt((weights**2) @ (noise_sd**2)) + TIE_BREAK_SD
         utility += rng.standard_normal(utility.shape, dtype=np.float32) * sd[:, None].astype(np.float32)
