@@ -396,11 +396,12 @@ def test_a_sweep_says_while_its_cluster_has_no_workers(tmp_path, monkeypatch):
     import matryoshka.runs.backends as backends
 
     said: list[tuple[float, str]] = []
-    first = threading.Event()
+    twice = threading.Event()
 
     def record(text: str) -> None:
         said.append((time.monotonic(), text))
-        first.set()
+        if len(said) >= 2:
+            twice.set()
 
     monkeypatch.setattr(backends, "notice", record)
     monkeypatch.setattr(backends, "NOTICE_EVERY", 0.5)
@@ -409,9 +410,8 @@ def test_a_sweep_says_while_its_cluster_has_no_workers(tmp_path, monkeypatch):
                                   dashboard_address=None) as cluster:  # fmt: skip
         address = cluster.scheduler_address
 
-        def join_once_said() -> None:  # a worker joins once the sweep has said it waits for one
-            first.wait(timeout=60)  # (or after a minute, so that a silent sweep fails rather than hangs)
-            time.sleep(1.0)  # long enough for a second notice
+        def join_once_said() -> None:  # a worker joins once the sweep has said twice that it waits
+            twice.wait(timeout=60)  # (or after a minute, so that a silent sweep fails rather than hangs)
             cluster.scale(1)
 
         joiner = threading.Thread(target=join_once_said)
