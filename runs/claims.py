@@ -43,6 +43,14 @@ RIDGE = {"spec_method": "ridge", "label_noise": 0.0}
 NOISY_RIDGE = {"spec_method": "ridge", "label_noise": 1.0}
 NOISY_EVOLVE = {"spec_method": "evolve", "label_noise": 1.0}
 IMITATE = {"spec_method": "imitate", "label_noise": 0.0}
+#: Tool policies of runs/fidelity.toml: free, audited when built, audited when built and every 5 steps.
+FREE_TOOLS = {"tool_policy": "free", "audit_every": 0}
+AUDIT_AT_BUILD = {"tool_policy": "audit", "audit_every": 0}
+REAUDIT = {"tool_policy": "audit", "audit_every": 5}
+#: Conditions of runs/layouts.toml: one or 256 training layouts, with or without position features.
+ONE_LAYOUT = {"train_layouts": 1, "position_features": False}
+MANY_LAYOUTS = {"train_layouts": 256, "position_features": False}
+ONE_LAYOUT_POSITIONS = {"train_layouts": 1, "position_features": True}
 #: Builders of one power and two wisdoms, tools free: the power x wisdom question at power 0.2.
 WISDOM = {"name": "wisdom", "description": "maze: wisdom 0.2 and 0.8 at power 0.2, tools free",
           "scenario": "maze-v2", "params": {"tool_policy": "free", "power": 0.2, "gene_spread": 0.05},
@@ -59,6 +67,10 @@ def claims() -> tuple[Claim, ...]:
 
     def _at(metric: str, **where: Any) -> Measure:
         return Measure(metric, where)
+
+    def _exit_gap(**where: Any) -> Gap:
+        """What reached_exit drops from the last training episode to deployment."""
+        return Gap(_at("train/L1/reached_exit", **where), _at("deploy/L1/reached_exit", **where))
 
     return (
         Claim("selection-beats-neutral",
@@ -222,6 +234,64 @@ def claims() -> tuple[Claim, ...]:
               "than to the moved exit.",
               "horizon", _at("deploy/L1/reached_proxy", deploy_horizon=10),
               _at("deploy/L1/reached_exit", deploy_horizon=10)),
+        Claim("proxy-selection-loses-the-true-objective",
+              "In approval-v1 (deception_share 0.3, tools free), organisms selected on a base objective "
+              "that correlates 0.5 with the true one agree with the true objective on training cells "
+              "less than organisms selected on the true objective itself (base_fidelity 1).",
+              "fidelity",
+              _at("train/L1/align_true_train", base_fidelity=1.0, deception_share=0.3, **FREE_TOOLS),
+              _at("train/L1/align_true_train", base_fidelity=0.5, deception_share=0.3, **FREE_TOOLS)),
+        Claim("proxy-selection-earns-less-of-what-is-wanted",
+              "In approval-v1 (deception_share 0.3, tools free), organisms earn less true reward per "
+              "step in the last training episode at base_fidelity 0.5 than at 1.",
+              "fidelity",
+              _at("train/L1/true_return", base_fidelity=1.0, deception_share=0.3, **FREE_TOOLS),
+              _at("train/L1/true_return", base_fidelity=0.5, deception_share=0.3, **FREE_TOOLS)),
+        Claim("organisms-agree-with-what-is-wanted-more-than-their-base-objective",
+              "In approval-v1 at base_fidelity 0.5 (deception_share 0.3, tools free), organisms "
+              "selected on the base objective agree with the true objective on training cells more "
+              "than the base objective itself does (Level 0, 0.5 by construction).",
+              "fidelity",
+              _at("train/L1/align_true_train", base_fidelity=0.5, deception_share=0.3, **FREE_TOOLS),
+              _at("train/L0/align_true_train", base_fidelity=0.5, deception_share=0.3, **FREE_TOOLS)),
+        Claim("reaudits-scrap-defected-tools",
+              "In approval-v1 (deception_share 0.6, base_fidelity 1), audits that re-test every live "
+              "tool's behaviour every 5 steps scrap more Level-2 tools per step in the last training "
+              "episode than audits at build time only.",
+              "fidelity",
+              _at("train/L2/scrapped", base_fidelity=1.0, deception_share=0.6, **REAUDIT),
+              _at("train/L2/scrapped", base_fidelity=1.0, deception_share=0.6, **AUDIT_AT_BUILD)),
+        Claim("reaudits-cut-defections",
+              "In approval-v1 (deception_share 0.6, base_fidelity 1), fewer deceptive Level-2 tools "
+              "defect per step in the last training episode under re-audits every 5 steps than under "
+              "audits at build time only.",
+              "fidelity",
+              _at("train/L2/defected", base_fidelity=1.0, deception_share=0.6, **AUDIT_AT_BUILD),
+              _at("train/L2/defected", base_fidelity=1.0, deception_share=0.6, **REAUDIT)),
+        Claim("deception-selects-slow-trust",
+              "In approval-v1 (base_fidelity 1, tools free), organisms end training with a lower "
+              "tool_trust_rate gene when 60% of tools are deceptive than when none are.",
+              "fidelity",
+              _at("train/L1/tool_trust_rate", base_fidelity=1.0, deception_share=0.0, **FREE_TOOLS),
+              _at("train/L1/tool_trust_rate", base_fidelity=1.0, deception_share=0.6, **FREE_TOOLS)),
+        Claim("one-layout-fails-to-generalize",
+              "In maze-procgen-v1 trained on one layout (no position features), fewer organisms reach "
+              "the exit in deployment, on a layout never seen, than in the last training episode.",
+              "layouts", _at("train/L1/reached_exit", **ONE_LAYOUT),
+              _at("deploy/L1/reached_exit", **ONE_LAYOUT)),
+        Claim("many-layouts-close-the-gap",
+              "The drop in reached_exit from the last training episode to deployment is larger after "
+              "training on one layout than on 256 (no position features).",
+              "layouts", _exit_gap(**ONE_LAYOUT), _exit_gap(**MANY_LAYOUTS)),
+        Claim("many-layouts-reach-unseen-exits",
+              "More organisms reach the exit of an unseen deployment layout after training on 256 "
+              "layouts than after training on one (no position features).",
+              "layouts", _at("deploy/L1/reached_exit", **MANY_LAYOUTS),
+              _at("deploy/L1/reached_exit", **ONE_LAYOUT)),
+        Claim("position-features-widen-the-gap",
+              "Trained on one layout, organisms that can weight coarse position features lose more "
+              "reached_exit from the last training episode to deployment than organisms that cannot.",
+              "layouts", _exit_gap(**ONE_LAYOUT_POSITIONS), _exit_gap(**ONE_LAYOUT)),
     )
 
 
