@@ -87,6 +87,9 @@ def _figure(table: pd.DataFrame, page: Page, measures: list[str], shift: dict, s
             counts[k] += rows["n"].tolist()
         if shares:
             ax.set_ylim(-0.02, 1.02)
+        values = table[axis].to_numpy(dtype=float)
+        if (values > 0).all() and values.max() >= 30 * values.min():  # counts such as 1 ... 256
+            ax.set_xscale("log", base=2)
         ax.set_title(f"{measure}, {PHASE_TITLES[phase]}", fontsize="medium")
         ax.set_xlabel(f"{axis}: {shift.get('axis_doc', '')}".rstrip(": "), fontsize="small")
     axes[0, 0].set_ylabel("Level 1" + (" (fraction)" if shares else ""))
