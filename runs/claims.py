@@ -43,6 +43,7 @@ RIDGE = {"spec_method": "ridge", "label_noise": 0.0}
 NOISY_RIDGE = {"spec_method": "ridge", "label_noise": 1.0}
 NOISY_EVOLVE = {"spec_method": "evolve", "label_noise": 1.0}
 IMITATE = {"spec_method": "imitate", "label_noise": 0.0}
+NOISY_IMITATE = {"spec_method": "imitate", "label_noise": 1.0}
 #: Tool policies of runs/fidelity.toml: free, audited when built, audited when built and every 5 steps.
 FREE_TOOLS = {"tool_policy": "free", "audit_every": 0}
 AUDIT_AT_BUILD = {"tool_policy": "audit", "audit_every": 0}
@@ -174,6 +175,12 @@ def claims() -> tuple[Claim, ...]:
               "agree with their builders on training cells less with label noise 1 than without.",
               "telephone", _at("train/L3/align_parent_train", **RIDGE, wisdom=0.8),
               _at("train/L3/align_parent_train", **NOISY_RIDGE, wisdom=0.8)),
+        Claim("label-noise-loses-when-imitating",
+              "Label noise on the weights a builder states makes imitation lossy too: Level-3 imitated "
+              "tools (wisdom 0.8) agree with their builders on training cells less with label noise 1 "
+              "than without.",
+              "telephone", _at("train/L3/align_parent_train", **IMITATE, wisdom=0.8),
+              _at("train/L3/align_parent_train", **NOISY_IMITATE, wisdom=0.8)),
         Claim("label-noise-decays-level-by-level",
               "With label noise (evolve, wisdom 0.8), cumulative alignment with Level 1 on training "
               "cells is lower at Level 3 than at Level 2.",
