@@ -52,6 +52,7 @@ REAUDIT = {"tool_policy": "audit", "audit_every": 5}
 ONE_LAYOUT = {"train_layouts": 1, "position_features": False}
 MANY_LAYOUTS = {"train_layouts": 256, "position_features": False}
 ONE_LAYOUT_POSITIONS = {"train_layouts": 1, "position_features": True}
+MANY_LAYOUTS_POSITIONS = {"train_layouts": 256, "position_features": True}
 #: Builders of one power and two wisdoms, tools free: the power x wisdom question at power 0.2.
 WISDOM = {"name": "wisdom", "description": "maze: wisdom 0.2 and 0.8 at power 0.2, tools free",
           "scenario": "maze-v2", "params": {"tool_policy": "free", "power": 0.2, "gene_spread": 0.05},
@@ -299,6 +300,10 @@ def claims() -> tuple[Claim, ...]:
               "Trained on one layout, organisms that can weight coarse position features lose more "
               "reached_exit from the last training episode to deployment than organisms that cannot.",
               "layouts", _exit_gap(**ONE_LAYOUT_POSITIONS), _exit_gap(**ONE_LAYOUT)),
+        Claim("many-layouts-close-the-position-gap",
+              "With coarse position features, organisms lose more reached_exit from the last training "
+              "episode to deployment after training on one layout than on 256.",
+              "layouts", _exit_gap(**ONE_LAYOUT_POSITIONS), _exit_gap(**MANY_LAYOUTS_POSITIONS)),
     )
 
 
