@@ -11,7 +11,7 @@ from matryoshka.model.model import MatryoshkaModel
 from matryoshka.model.params import PARAMS, ConfigError, Param, validate
 from matryoshka.model.scenarios import REGISTRY
 
-# The names the issue promises users; they must keep existing.
+# The parameter names the README and experiment files promise users; they must keep existing.
 USER_NAMES = ("population", "generations", "episode_steps", "deploy_episodes", "shift_at", "selection",
               "mutation_rate", "power", "wisdom", "random_exit_share", "width", "height")  # fmt: skip
 
