@@ -300,7 +300,7 @@ def claims_markdown(verdicts: Sequence[Verdict], figures: Mapping[str, str], sou
                      f"[figure]({figures[v.claim.name]}) |")
     for v in verdicts:
         experiment = (f"`{v.claim.experiment}`" if isinstance(v.claim.experiment, str)
-                      else "an inline experiment (`runs/claims.py`)")
+                      else "an inline experiment (`runs/readme_claims.py`)")
         lines += ["", f"## {v.claim.name}", "", f"{v.claim.statement}", "",
                   f"Experiment: {experiment}; {_conditions(v.claim)}.", "",
                   f"Larger {v.sides[0].text()}; smaller "
