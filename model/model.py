@@ -114,7 +114,6 @@ class MatryoshkaModel(Schedule, Lifecycle, Model):
         self.episode = 0  # episodes done by this generation
         self.deploy_episode = 0
         self.extinct_at: int | None = None  # the step in which the last agent died, if they all did
-        self.summary: dict[int, dict[str, float]] = {}
 
         walls = preset.walls(config)
         self._paths: OrderedDict[int, Paths] = OrderedDict()
@@ -230,6 +229,11 @@ class MatryoshkaModel(Schedule, Lifecycle, Model):
         return super().agents
 
     @property
+    def summary(self) -> dict[int, dict[str, float]]:
+        """The last step's means: level to metric to mean, for the levels present (level 0: the world)."""
+        return self.recorder.live_summary()
+
+    @property
     def agents_by_type(self) -> dict[type, AgentSet]:
         """Mesa's live agents by class (their agent objects are made on request)."""
         self.make_agents()
@@ -338,7 +342,7 @@ class MatryoshkaModel(Schedule, Lifecycle, Model):
         }
         view = self.view(slots)
         metrics.update(self.preset.agent_metrics(self.world, view))
-        self.summary = self.recorder.record_step(
+        self.recorder.record_step(
             self.steps, self._generation_now(slots), self.phase, pop["level"][slots], metrics, events,
             {**self.level0.row(), **self.preset.world_metrics(self.world, view)},
         )

@@ -90,6 +90,7 @@ class Recorder:
         self._visits = np.zeros((len(PHASES), self.n_levels, n_cells), dtype=np.int64)
         self._visited: list[list[np.ndarray]] = [[] for _ in PHASES]  # level * C + cell, per step
         self._pending = 0
+        self._live: tuple | None = None  # what the last step's live summary is made of
 
     def visit(self, phase: str, levels: np.ndarray, cells: np.ndarray) -> None:
         """Count one step of each agent on its cell.
@@ -126,8 +127,10 @@ class Recorder:
         metrics: dict[str, np.ndarray],
         counts: dict[str, np.ndarray] | None = None,
         world: dict[str, float] | None = None,
-    ) -> dict[int, dict[str, float]]:
+    ) -> None:
         """Aggregate per-agent metrics by level and append them to the time series.
+
+        What the step's summary holds for the live view is made only when asked (``live_summary``).
 
         Args:
             step: Model step.
@@ -137,9 +140,6 @@ class Recorder:
             metrics: Metric name to ``(N,)`` values (NaN where undefined).
             counts: Event name to ``(n_levels,)`` counts this step (built, scrapped, ...).
             world: Whole-world metrics (``per_level=False``), recorded under level 0.
-
-        Returns:
-            Level to metric to mean, for the levels present (the live summary).
 
         Raises:
             ValueError: A metric is not in the run's registry.
@@ -172,10 +172,16 @@ class Recorder:
             "phase": np.full(len(lv), PHASES.index(phase), dtype=np.int8), "level": lv, "metric": mi,
             "mean": mu.astype(float), "std": sd.astype(float), "count": n.astype(np.int64),
         })  # fmt: skip
-        agent_names = names[:n_agent]
-        summary = {int(level): dict(zip(agent_names, mean[level].tolist(), strict=True))
+        self._live = (names, n_agent, n_count, mean, present, per_level if counts else None, world)
+
+    def live_summary(self) -> dict[int, dict[str, float]]:
+        """The last recorded step: level to metric to mean, for the levels present (level 0: the world)."""
+        if self._live is None:
+            return {}
+        names, n_agent, n_count, mean, present, per_level, world = self._live
+        summary = {int(level): dict(zip(names[:n_agent], mean[level].tolist(), strict=True))
                    for level in np.flatnonzero(present)}  # fmt: skip
-        if counts:
+        if per_level is not None:
             event_names = names[n_agent : n_agent + n_count]
             for level in summary:
                 summary[level].update(zip(event_names, per_level[level].astype(float).tolist(), strict=True))

@@ -64,7 +64,9 @@ def test_the_recorder_refuses_an_undeclared_metric_and_keeps_world_metrics_at_le
     registry = metric_registry(CORE_METRICS, [Metric("food", "food left", per_level=False)])
     recorder = Recorder(("f",), 4, 2, registry)
     levels = np.array([1, 1, 2])
-    live = recorder.record_step(0, 0, "train", levels, {"energy": np.ones(3)}, world={"food": 7.0})
+    assert recorder.live_summary() == {}
+    recorder.record_step(0, 0, "train", levels, {"energy": np.ones(3)}, world={"food": 7.0})
+    live = recorder.live_summary()
     assert live[0] == {"food": 7.0} and live[1]["population"] == 2
     with pytest.raises(ValueError, match="reached_exit"):
         recorder.record_step(1, 0, "train", levels, {"reached_exit": np.ones(3)})
