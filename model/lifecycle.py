@@ -44,6 +44,7 @@ class Lifecycle:
     recorder: Recorder
     config: dict[str, Any]
     cell_stats: dict[str, CellStats]
+    phase_stats: CellStats
     base_weights: np.ndarray
     true_weights: np.ndarray
     base_stats: dict[str, CellStats]
@@ -194,8 +195,9 @@ class Lifecycle:
         if has_parent:
             others["parent"] = pop["parent_w"][slots]
         against = np.stack([np.broadcast_to(other, w.shape) for other in others.values()])
-        for phase, s in self.cell_stats.items():
-            for name, values in zip(others, correlation(w, against, s), strict=True):
+        by_phase = correlation(w, against, self.phase_stats)  # (phases, comparisons, agents)
+        for phase, results in zip(self.cell_stats, by_phase, strict=True):
+            for name, values in zip(others, results, strict=True):
                 pop[f"align_{name}_{phase}"][slots] = values
             pop[f"align_base_{phase}"][slots] = pop[f"align_true_{phase}"][slots] if (
                 phase not in self.base_stats

@@ -195,6 +195,10 @@ class MatryoshkaModel(Schedule, Lifecycle, Model):
                 self.base_stats[phase] = cell_stats(np.column_stack([phi, base]))
                 if phase == "train":
                     self.base_weights = self.level0.linear_part(phi, base)
+        # Every phase's statistics stacked, shaped to compare (comparisons, agents) weights at once.
+        stats = self.cell_stats.values()
+        self.phase_stats = CellStats(np.stack([s.scatter for s in stats])[:, None, None],
+                                     np.stack([s.norms for s in stats])[:, None, None])  # fmt: skip
 
     def set_world(self, world: World) -> None:
         """Make ``world`` the current world (and show it on the grid, once there is one).
