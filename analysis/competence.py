@@ -27,6 +27,8 @@ from matryoshka.model.contract import PHASES, episode_length
 
 NAME = "competence"
 TITLE = "The competence map"
+#: It reads every run's `levels.parquet`, so it runs in the process that loaded them.
+READS_LEVELS = True
 #: A Level-2 tool counts as built misaligned when its alignment with its builder is below this.
 MISALIGNED_BELOW = 0.5
 #: The share measured on each world's cells: the training world, where the builder taught the

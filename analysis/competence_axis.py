@@ -27,6 +27,8 @@ from matryoshka.analysis.style import condition_handles, condition_styles, n_tex
 
 NAME = "competence_axis"
 TITLE = "Competence along one axis"
+#: It reads every run's `levels.parquet`, so it runs in the process that loaded them.
+READS_LEVELS = True
 AXIS = "competence"
 #: The panels: a measure per line style (solid: training, dashed: deployment), and the y label.
 PANELS = {

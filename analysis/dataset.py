@@ -15,7 +15,7 @@ Core objects: VALUE_ORDER, MAX_CONDITIONS, Legend, Page, Dataset.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -227,6 +227,14 @@ class Dataset:
         axes = f" (a condition is one value of each of {', '.join(self.axes)})" if self.axes else ""
         return (f"95% interval over the seeds of each condition{axes}, {kind}; "
                 "n = seeds per point")
+
+    def without_tables(self) -> Dataset:
+        """The same dataset with runs that have read nothing yet: what a worker process is sent.
+
+        The tables a run has read (its per-step series above all, about 6 MB a run in memory)
+        are not copied; where the worker needs one, it reads it from the run's folder.
+        """
+        return replace(self, runs=tuple(replace(run) for run in self.runs))
 
     def representative(self) -> Run:
         """One run to draw when a figure can show only one (lineage, occupancy).

@@ -31,6 +31,8 @@ from matryoshka.analysis.style import (
 
 NAME = "drift"
 TITLE = "Drift over generations"
+#: It reads every run's `levels.parquet`, so it runs in the process that loaded them.
+READS_LEVELS = True
 METRICS = {
     "align_base_train": "with the base objective\n(training cells)",
     "align_base_deploy": "with the base objective\n(deployment cells)",

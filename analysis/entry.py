@@ -2,20 +2,28 @@
 
 Every analysis module ends with `raise SystemExit(standalone(analyse, NAME, __doc__))` so that
 `python -m matryoshka.analysis.<name> DIR` runs it alone. `matryoshka analyze` writes its folder
-whole or not at all (`whole_folder`).
+whole or not at all (`whole_folder`), and may run the analyses on several processes
+(`worker_pool`): those that read every run's per-step series (`levels.parquet`) run in the
+process that loaded them, the others in worker processes sent the dataset without its tables.
 
-Core objects: Analysis, Skipped, parse_args, run_analyses, standalone, whole_folder.
+Core objects: Analysis, Workers, Skipped, MAX_JOBS, parse_args, jobs_allowed, worker_pool, run_analyses,
+standalone, whole_folder.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
+import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Collection, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +33,22 @@ from matryoshka.analysis.section import NotApplicable, Section
 
 #: An analysis reads a dataset and writes its figure and table into a directory.
 Analysis = Callable[[Dataset, Path], Section]
+#: The most processes `matryoshka analyze` uses unless told: the analyses are few, and each process
+#: beyond the first pays for its own imports (about 0.8 s of CPU) and memory.
+MAX_JOBS = 4
+
+
+@dataclass(frozen=True)
+class Workers:
+    """Worker processes that run analyses beside this one (`worker_pool`).
+
+    Attributes:
+        pool: The processes.
+        count: How many there are.
+    """
+
+    pool: ProcessPoolExecutor
+    count: int
 
 
 @dataclass(frozen=True)
@@ -35,13 +59,82 @@ class Skipped:
     reason: str
 
 
-def parse_args(argv: Sequence[str] | None, prog: str, description: str) -> argparse.Namespace:
-    """Parse `DIR [--out FIGDIR]`."""
+def parse_args(argv: Sequence[str] | None, prog: str, description: str,
+               jobs: bool = False) -> argparse.Namespace:
+    """Parse `DIR [--out FIGDIR]`, and `[--jobs N]` when `jobs` (checked by `jobs_allowed`)."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("dir", type=Path, help="a run directory or a sweep directory")
     parser.add_argument("--out", type=Path, default=None,
                         help="where figures and tables go (default: DIR/figures)")
+    if jobs:
+        parser.add_argument("--jobs", metavar="N", default=None,
+                            help=f"processes to run the analyses on (default: the usable cores, at most "
+                                 f"{MAX_JOBS}; 1: all in this process)")
     return parser.parse_args(argv)
+
+
+def jobs_allowed(jobs: str | None) -> int:
+    """The number of processes `--jobs` asks for; by default the usable cores, at most `MAX_JOBS`.
+
+    Raises:
+        InputError: `jobs` is not a whole number of at least 1.
+    """
+    if jobs is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        return max(1, min(cores or 1, MAX_JOBS))
+    try:
+        count = int(jobs)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise InputError(f"--jobs {jobs} is not allowed: expected a whole number of processes >= 1 "
+                         "(1 runs every analysis in this process)")
+    return count
+
+
+@contextlib.contextmanager
+def worker_pool(workers: int) -> Iterator[Workers | None]:
+    """Worker processes to run analyses beside this one (None when `workers` is 0).
+
+    They start at once and import the analyses while this process reads the runs. Each is a fresh
+    interpreter ("spawn"), never a fork: this process already runs threads (BLAS's, pyarrow's),
+    and a forked copy of a process with threads can deadlock.
+    """
+    if workers < 1:
+        yield None
+        return
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_start_worker)
+    try:
+        for _ in range(workers):
+            pool.submit(_import_analyses)
+        yield Workers(pool, workers)
+    finally:
+        # run_analyses leaves no analysis running; a worker still importing need not be waited for.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _start_worker() -> None:
+    """A worker's start: leave Ctrl-C to the main process, and end as soon as that is gone.
+
+    A worker holds both ends of its task queue, so one whose main process was killed would
+    otherwise wait for work forever.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_end_with, args=(parent,), name="matryoshka-analysis-watch",
+                         daemon=True).start()
+
+
+def _end_with(parent: multiprocessing.process.BaseProcess) -> None:
+    parent.join()  # returns when the main process is gone
+    os._exit(1)
+
+
+def _import_analyses() -> None:
+    """Import every analysis (a worker's first task, so that it is ready when the dataset is)."""
+    importlib.import_module("matryoshka.analysis.cli")
 
 
 @contextlib.contextmanager
@@ -82,31 +175,95 @@ def _umask() -> int:
 
 
 def run_analyses(data: Dataset, out: Path, analyses: Sequence[tuple[str, Analysis]],
-                 shown: Path | None = None) -> tuple[list[Section], list[Skipped]]:
+                 shown: Path | None = None, workers: Workers | None = None,
+                 here: Collection[str] = ()) -> tuple[list[Section], list[Skipped]]:
     """Run each analysis, printing one line per analysis: what it wrote or why it was skipped.
+
+    With workers, the analyses not named in `here` go to them, one at a time to each as it
+    becomes free, with the dataset without the runs' tables (`Dataset.without_tables`); this
+    process runs the others and then, last first, those no worker has been given yet. Either way
+    the lines come in the order of `analyses`, and a failure is the one the first failing analysis
+    in that order meets, as when they run one after another.
 
     Args:
         data: The dataset.
         out: Where the analyses write.
-        analyses: Each analysis with its name.
+        analyses: Each analysis with its name (with workers, a module-level function).
         shown: Where the files will be once `out` is renamed (the paths printed).
+        workers: Worker processes (`worker_pool`), or None to run every analysis here.
+        here: The analyses that stay in this process: those that read every run's tables, which
+            this process has read already.
 
     Raises:
         InputError: An analysis met a file or column that does not match the contract.
     """
-    sections, skipped = [], []
-    for name, analyse in analyses:
-        try:
-            section = analyse(data, out)
-        except NotApplicable as why:
-            skipped.append(Skipped(name, str(why)))
-            print(f"skipped {name}: {why}")
-            continue
-        sections.append(section)
-        written = [*section.figures, *([section.csv] if section.csv else []), *section.extra]
-        where = [(shown / p.relative_to(out)) if shown else p for p in written]
-        print(f"{name}: wrote {', '.join(str(p) for p in where)}")
+    outcomes: dict[int, Future] = {}
+    queued = [] if workers is None else [i for i, (name, _) in enumerate(analyses) if name not in here]
+    given: list[Future] = []  # what the workers were given
+    lock = threading.Lock()  # `queued` and `given` are shared with the pool's thread
+    sent = data.without_tables() if queued else data
+    sections: list[Section] = []
+    skipped: list[Skipped] = []
+    until = len(analyses)  # the analyses from the first one that failed here on need not run
+
+    def give(_: Future | None = None) -> None:
+        """Give a worker the first analysis still queued (each one's end gives it the next)."""
+        with lock:
+            if not queued:
+                return
+            i = queued.pop(0)
+            outcomes[i] = workers.pool.submit(analyses[i][1], sent, out)
+            given.append(outcomes[i])
+        outcomes[i].add_done_callback(give)
+
+    def next_here() -> int | None:
+        """This process's next analysis: its own in order, then the last one still queued."""
+        with lock:
+            own = next((i for i in range(until) if i not in outcomes and i not in queued), None)
+            return own if own is not None or not queued else queued.pop()
+
+    def report(block: bool) -> None:
+        """Print the next outcomes in order, as far as they are known (all of them when `block`)."""
+        while (i := len(sections) + len(skipped)) in outcomes and (block or outcomes[i].done()):
+            name = analyses[i][0]
+            try:
+                section = outcomes[i].result()
+            except NotApplicable as why:
+                skipped.append(Skipped(name, str(why)))
+                print(f"skipped {name}: {why}")
+                continue
+            sections.append(section)
+            written = [*section.figures, *([section.csv] if section.csv else []), *section.extra]
+            where = [(shown / p.relative_to(out)) if shown else p for p in written]
+            print(f"{name}: wrote {', '.join(str(p) for p in where)}")
+
+    try:
+        for _ in range(workers.count if workers else 0):
+            give()
+        while (i := next_here()) is not None:
+            outcomes[i] = _run_here(analyses[i][1], data, out)
+            report(block=False)
+            error = outcomes[i].exception()
+            if error is not None and not isinstance(error, NotApplicable):
+                until = i  # this failure, or one that comes before it, is what is reported
+                with lock:
+                    queued[:] = [j for j in queued if j < i]
+        report(block=True)
+    finally:
+        with lock:
+            queued.clear()  # no worker is given more
+        wait(given)  # nothing may still be writing into `out` once this returns or raises
     return sections, skipped
+
+
+def _run_here(analyse: Analysis, data: Dataset, out: Path) -> Future:
+    """Run an analysis in this process; its section, or what it raised, as a finished future."""
+    outcome: Future = Future()
+    try:
+        outcome.set_result(analyse(data, out))
+    except Exception as exc:  # reported in the order of the analyses, by run_analyses
+        outcome.set_exception(exc)
+    return outcome
 
 
 def standalone(analyse: Analysis, name: str, doc: str | None,

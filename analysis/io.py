@@ -299,7 +299,8 @@ def load(path: str | Path) -> Dataset:
         path: A run directory or a sweep directory.
 
     Returns:
-        The dataset, with every run's files checked against the contract.
+        The dataset, with every run's files checked against the contract; the lineage graph,
+        which only the lineage figure reads, is read and checked when it first draws.
 
     Raises:
         InputError: The directory is neither, or a file or column is missing or malformed.
@@ -316,5 +317,4 @@ def load(path: str | Path) -> Dataset:
                          f"expected {EXPECTED}")
     for run in data.runs:  # every table read and checked now, so bad input fails before any figure
         run.check()
-    _ = data.representative().lineage
     return data

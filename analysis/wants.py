@@ -23,6 +23,8 @@ from matryoshka.analysis.style import CYCLE, mark_empty, new_figure, plot_band, 
 
 NAME = "wants"
 TITLE = "What each level wants"
+#: It reads every run's `levels.parquet`, so it runs in the process that loaded them.
+READS_LEVELS = True
 
 
 def analyse(data: Dataset, out: Path) -> Section:

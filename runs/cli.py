@@ -171,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     analyze = sub.add_parser("analyze", help="figures and tables from a run or sweep directory")
     analyze.add_argument("directory", help="a run directory or a sweep directory")
     analyze.add_argument("--out", help="figure directory (default DIR/figures)")
+    analyze.add_argument("--jobs", metavar="N", help="processes to run the analyses on "
+                         "(default: the usable cores, at most 4; 1: one process)")  # fmt: skip
     analyze.set_defaults(func=_analyze)
 
     plot = sub.add_parser("plot", help="one summary metric against any sweep axis, intervals over seeds")
@@ -216,7 +218,8 @@ def _sweep(args: argparse.Namespace) -> int:
 def _analyze(args: argparse.Namespace) -> int:
     from matryoshka.analysis.cli import main as analyze_main
 
-    return analyze_main([args.directory] + (["--out", args.out] if args.out else []))
+    options = {"--out": args.out, "--jobs": args.jobs}
+    return analyze_main([args.directory, *(x for k, v in options.items() if v is not None for x in (k, v))])
 
 
 def _claims(args: argparse.Namespace) -> int:

@@ -1,0 +1,101 @@
+"""`matryoshka analyze --jobs N`: the same folder and lines on several processes, failures as on one."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from test_analysis_fixtures import write_run, write_sweep
+
+from matryoshka.analysis import wants
+from matryoshka.analysis.cli import main
+from matryoshka.analysis.entry import MAX_JOBS, jobs_allowed
+from matryoshka.analysis.io import InputError
+from matryoshka.runs.cli import main as matryoshka
+
+#: Matplotlib names an SVG's clip paths, markers and images by hashes salted at random on every
+#: save; renumbered in order of first use, two saves of one figure are the same text.
+SVG_ID = re.compile(r"\b((?:m|p|image|C\d+_\d+_)[0-9a-f]{10})\b")
+
+
+def _svg(text: str) -> str:
+    seen: dict[str, str] = {}
+    return SVG_ID.sub(lambda m: seen.setdefault(m.group(1), f"id{len(seen)}"), text)
+
+
+def _folder(root: Path) -> dict[str, bytes | str]:
+    """Every file of a folder, SVGs with their ids renumbered."""
+    return {str(p.relative_to(root)): _svg(p.read_text(encoding="utf-8")) if p.suffix == ".svg"
+            else p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_several_processes_write_the_same_folder_and_lines(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sweep = write_sweep(tmp_path / "sweep", {"tool_policy": ["free", "forbid"],
+                                             "selection": ["generational", "neutral"]}, replicates=1)
+    outputs = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs{jobs}"
+        assert main([str(sweep), "--out", str(out), "--jobs", jobs]) == 0
+        outputs[jobs] = (_folder(out), capsys.readouterr().out.replace(str(out), "OUT"))
+    (serial, serial_lines), (parallel, parallel_lines) = outputs["1"], outputs["2"]
+    assert {"drift.png", "interventions.svg", "lineage.csv", "occupancy.png", "summary.md",
+            "report.html"} <= set(serial)
+    assert list(parallel) == list(serial)
+    assert [name for name in serial if parallel[name] != serial[name]] == []
+    assert parallel_lines == serial_lines
+    assert serial_lines.splitlines()[-1] == "report: OUT/report.html"
+
+
+def _one_error(code: int, capsys: pytest.CaptureFixture[str]) -> str:
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    return lines[0]
+
+
+def test_a_failure_on_a_worker_is_one_error_and_writes_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = write_run(tmp_path / "run")
+    (run / "lineage.graphml").write_text("<graphml><oops", encoding="utf-8")  # read on a worker
+    message = _one_error(main([str(run), "--jobs", "2"]), capsys)
+    assert "lineage.graphml: not readable GraphML" in message
+    assert sorted(p.name for p in run.iterdir() if p.is_dir() or p.name.startswith(".")) == []
+
+
+def test_the_first_failure_in_report_order_is_the_one_reported(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # wants (third, in this process) and lineage (eighth, on a worker) both fail; wants fails late,
+    # so that lineage has likely failed first: as on one process, wants' failure is reported
+    run = write_run(tmp_path / "run")
+    (run / "lineage.graphml").write_text("<graphml><oops", encoding="utf-8")
+
+    def broken(data: object, out: Path) -> None:
+        (out / "half.png").write_bytes(b"")
+        time.sleep(1.0)
+        raise InputError("levels.parquet: the wants cannot be drawn")
+
+    monkeypatch.setattr(wants, "analyse", broken)
+    for jobs in ("1", "2"):
+        assert "the wants cannot be drawn" in _one_error(main([str(run), "--jobs", jobs]), capsys)
+        assert not (run / "figures").exists()
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two", "1.5"])
+def test_jobs_that_are_not_a_number_of_processes(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str) -> None:
+    run = write_run(tmp_path / "run")
+    expected = f"error: --jobs {value} is not allowed: expected a whole number of processes >= 1"
+    for entry in (lambda: main([str(run), "--jobs", value]),
+                  lambda: matryoshka(["analyze", str(run), "--jobs", value])):
+        assert _one_error(entry(), capsys).startswith(expected)
+    assert not (run / "figures").exists()
+
+
+def test_jobs_default_to_the_usable_cores_at_most_max_jobs() -> None:
+    assert jobs_allowed("3") == 3
+    assert 1 <= jobs_allowed(None) <= MAX_JOBS
