@@ -67,9 +67,9 @@ def across_runs(data: Dataset, phase: str, metrics: Iterable[str] | None = None,
     frames = []
     for run in data.runs:
         levels = run.levels
-        mask = levels["phase"].to_numpy() == phase
+        mask = (levels["phase"] == phase).to_numpy()  # compared as Arrow strings, not Python objects
         if keep is not None:
-            mask &= levels["metric"].isin(keep).to_numpy()
+            mask = mask & levels["metric"].isin(keep).to_numpy()
         frames.append(levels.loc[mask, ["level", "metric", x, "mean"]].assign(run_id=run.run_id))
     rows = pd.concat(frames, ignore_index=True)
     series = rows.groupby(["run_id", "level", "metric", x], as_index=False)["mean"].mean()

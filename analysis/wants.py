@@ -34,8 +34,8 @@ def analyse(data: Dataset, out: Path) -> Section:
         NotApplicable: No `w_<feature>` metric in the training phase.
     """
     x = time_axis(data)
-    series = across_runs(data, "train", x=x)
-    series = series[series["metric"].str.startswith("w_")]
+    recorded = {str(m) for run in data.runs for m in run.levels["metric"].unique()}
+    series = across_runs(data, "train", sorted(m for m in recorded if m.startswith("w_")), x)
     if series.empty:
         raise NotApplicable("levels.parquet has no w_<feature> metrics in the training phase")
     named = [f"w_{f}" for f in data.features]
