@@ -11,7 +11,7 @@ from test_analysis_fixtures import write_run, write_sweep
 
 from matryoshka.analysis import wants
 from matryoshka.analysis.cli import main
-from matryoshka.analysis.entry import MAX_JOBS, jobs_allowed
+from matryoshka.analysis.command import MAX_JOBS, jobs_allowed
 from matryoshka.analysis.io import InputError
 from matryoshka.runs.cli import main as matryoshka
 
