@@ -11,8 +11,9 @@ from test_analysis_fixtures import write_run, write_sweep
 
 from matryoshka.analysis import wants
 from matryoshka.analysis.cli import main
-from matryoshka.analysis.command import MAX_JOBS, jobs_allowed
-from matryoshka.analysis.io import InputError
+from matryoshka.analysis.command import MAX_JOBS, jobs_allowed, worker_pool
+from matryoshka.analysis.entry import run_analyses
+from matryoshka.analysis.io import InputError, load
 from matryoshka.runs.cli import main as matryoshka
 
 #: Matplotlib names an SVG's clip paths, markers and images by hashes salted at random on every
@@ -83,6 +84,23 @@ def test_the_first_failure_in_report_order_is_the_one_reported(
     for jobs in ("1", "2"):
         assert "the wants cannot be drawn" in _one_error(main([str(run), "--jobs", jobs]), capsys)
         assert not (run / "figures").exists()
+
+
+def fails_on_a_worker(data: object, out: Path) -> None:
+    """An analysis that fails (module-level, so that a worker process can import it)."""
+    raise InputError("the first analysis fails")
+
+
+def test_a_failure_on_a_worker_comes_before_a_later_one_here(tmp_path: Path) -> None:
+    # the second analysis fails here at once, while the worker is still starting: the first one's
+    # failure, which comes later but first in order, is the one reported
+    def fails_here(data: object, out: Path) -> None:
+        raise InputError("the second analysis fails")
+
+    data = load(write_run(tmp_path / "run"))
+    with worker_pool(1) as workers, pytest.raises(InputError, match="the first analysis fails"):
+        run_analyses(data, tmp_path / "out", [("first", fails_on_a_worker), ("second", fails_here)],
+                     workers=workers, here={"second"})
 
 
 @pytest.mark.parametrize("value", ["0", "-2", "two", "1.5"])
