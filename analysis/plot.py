@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib import rc_context
 from matplotlib.figure import Figure
 
 from matryoshka.analysis.dataset import Dataset, Legend, Page, condition_label
@@ -29,6 +30,7 @@ from matryoshka.analysis.series import select
 from matryoshka.analysis.stats import summarise
 from matryoshka.analysis.style import (
     DPI,
+    SAVE_RC,
     annotate_n,
     condition_handles,
     condition_styles,
@@ -156,8 +158,9 @@ def plot_metric(data: Dataset, metric: str, by: str, hue: str | None = None,
     for page in pages:
         fig = _figure(table, page, metric, by, hue, lines, share)
         name = out if len(pages) == 1 else out.with_name(f"{out.stem}-{page.number}{out.suffix}")
-        fig.savefig(name, dpi=DPI, metadata={"Software": None} if name.suffix == ".png"
-                    else {"Date": None})
+        with rc_context(SAVE_RC):
+            fig.savefig(name, dpi=DPI, metadata={"Software": None} if name.suffix == ".png"
+                        else {"Date": None})
         written.append(name)
     csv = out.with_suffix(".csv")
     table.insert(0, "metric", metric)

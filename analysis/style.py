@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib import rc_context
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -39,6 +40,9 @@ SELECTION_LINESTYLES = {"generational": "-", "steady_state": "--", "neutral": ":
 SEQUENTIAL_CMAP = "viridis"
 ALIGNMENT_CMAP = "cividis"
 DPI = 150
+#: Settings for saving: an SVG's element ids are hashed with this salt rather than a random one, so
+#: that the same figure is saved as the same bytes.
+SAVE_RC = {"svg.hashsalt": "matryoshka"}
 
 
 def new_figure(nrows: int = 1, ncols: int = 1, panel: tuple[float, float] = (3.6, 2.8),
@@ -139,8 +143,9 @@ def save(fig: Figure, out: Path, name: str) -> tuple[Path, Path]:
     """
     out.mkdir(parents=True, exist_ok=True)
     png, svg = out / f"{name}.png", out / f"{name}.svg"
-    fig.savefig(png, dpi=DPI, metadata={"Software": None})
-    # The layout is settled by the first save; reusing it halves the cost of the second.
-    fig.set_layout_engine("none")
-    fig.savefig(svg, metadata={"Date": None})
+    with rc_context(SAVE_RC):
+        fig.savefig(png, dpi=DPI, metadata={"Software": None})
+        # The layout is settled by the first save; reusing it halves the cost of the second.
+        fig.set_layout_engine("none")
+        fig.savefig(svg, metadata={"Date": None})
     return png, svg

@@ -46,7 +46,11 @@ def test_a_share_gets_an_interval_inside_zero_one(grid: Path, tmp_path: Path) ->
     assert table["ci_high"].to_numpy() == pytest.approx(0.944229 + 0.025347, abs=2e-6)
     assert ((table["ci_low"] >= 0) & (table["ci_high"] <= 1)).all()
     assert len(table) == 12  # power x wisdom x tool_policy: nothing pooled
-    assert "<svg" in out.read_text(encoding="utf-8")[:2000]
+    first = out.read_bytes()
+    assert b"<svg" in first[:2000]
+    assert main(["plot", str(grid), "--metric", "train/L1/reached_exit", "--by", "power",
+                 "--out", str(out)]) == 0
+    assert out.read_bytes() == first  # no date, no random element ids: the same figure, the same bytes
 
 
 def test_panels_that_do_not_fit_go_to_further_figures(grid: Path, tmp_path: Path) -> None:
