@@ -97,29 +97,32 @@ def level_stats(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean, standard deviation and count of each metric per level, NaN-aware.
 
-    Three matrix products with the agents' level indicators give every level's counts, sums and
-    sums of squares at once: no Python work per metric or per level.
+    Each metric is a contiguous row, reduced per level present: a few passes over ``values``, a
+    loop over the levels and no Python work per metric.
 
     Args:
         levels: ``(N,)`` integer levels in ``[0, n_levels)``.
-        values: ``(M, N)`` one row of values per metric (NaN = not defined for that agent), finite
-            otherwise.
+        values: ``(M, N)`` one row of values per metric (NaN = not defined for that agent).
         n_levels: Number of level bins.
 
     Returns:
         ``(mean, std, count)``, each ``(n_levels, M)``; mean and std are NaN where count is 0.
-
-    Raises:
-        ValueError: A value is infinite (in the products it would spread NaN to other levels).
     """
-    member = (levels[:, None] == np.arange(n_levels)).astype(float)  # (N, n_levels)
-    ok = ~np.isnan(values)
-    filled = np.where(ok, values, 0.0)
-    if not np.isfinite(filled).all():
-        rows = np.flatnonzero(np.isinf(filled).any(axis=1)).tolist()
-        raise ValueError(f"infinite values in metric rows {rows}")
-    count = np.rint((ok.astype(float) @ member).T).astype(np.int64)
-    total, square = (filled @ member).T, ((filled * filled) @ member).T
+    count = np.zeros((n_levels, len(values)), dtype=np.int64)
+    total, square = np.zeros(count.shape), np.zeros(count.shape)
+    present = np.unique(levels)
+    for level in present:
+        part = values if len(present) == 1 else values[:, levels == level]
+        count[level] = part.shape[1]
+        total[level] = part.sum(axis=1)
+        square[level] = np.einsum("ij,ij->i", part, part)
+        gaps = np.flatnonzero(np.isnan(total[level]))  # metrics undefined for some of these agents
+        if len(gaps):
+            ok = ~np.isnan(part[gaps])
+            filled = np.where(ok, part[gaps], 0.0)
+            count[level, gaps] = np.count_nonzero(ok, axis=1)
+            total[level, gaps] = filled.sum(axis=1)
+            square[level, gaps] = np.einsum("ij,ij->i", filled, filled)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = total / count
         var = square / count - mean**2

@@ -156,8 +156,3 @@ def test_correlation_on_each_agents_own_cells():
     got = correlation(np.array([[1.0, 0.0], [1.0, 0.0]]), np.array([0.0, 1.0]), cell_stats(cells))
     assert got.tolist() == pytest.approx([-0.5, 1.0])
     assert np.isnan(alignment(np.array([[1.0, 0.0]]), np.array([0.0, 1.0]), np.ones((1, 3, 2)))[0])
-
-
-def test_level_stats_refuses_infinite_values():
-    with pytest.raises(ValueError, match=r"infinite values in metric rows \[1\]"):
-        level_stats(np.array([0, 1]), np.array([[1.0, 2.0], [np.inf, 0.0]]), 2)
