@@ -91,6 +91,7 @@ class Recorder:
         self._visited: list[list[np.ndarray]] = [[] for _ in PHASES]  # level * C + cell, per step
         self._pending = 0
         self._live: tuple | None = None  # what the last step's live summary is made of
+        self._live_summary: dict[int, dict[str, float]] | None = None  # made of it, once asked
 
     def visit(self, phase: str, levels: np.ndarray, cells: np.ndarray) -> None:
         """Count one step of each agent on its cell.
@@ -173,11 +174,14 @@ class Recorder:
             "mean": mu.astype(float), "std": sd.astype(float), "count": n.astype(np.int64),
         })  # fmt: skip
         self._live = (names, n_agent, n_count, mean, present, per_level if counts else None, world)
+        self._live_summary = None
 
     def live_summary(self) -> dict[int, dict[str, float]]:
         """The last recorded step: level to metric to mean, for the levels present (level 0: the world)."""
         if self._live is None:
             return {}
+        if self._live_summary is not None:  # made already for this step (reporters ask one by one)
+            return self._live_summary
         names, n_agent, n_count, mean, present, per_level, world = self._live
         summary = {int(level): dict(zip(names[:n_agent], mean[level].tolist(), strict=True))
                    for level in np.flatnonzero(present)}  # fmt: skip
@@ -187,6 +191,7 @@ class Recorder:
                 summary[level].update(zip(event_names, per_level[level].astype(float).tolist(), strict=True))
         if world:
             summary[WORLD_LEVEL] = {name: float(v) for name, v in world.items()}
+        self._live_summary = summary
         return summary
 
     def _keep(self, step: int, phase: str, rows: dict[str, np.ndarray]) -> None:

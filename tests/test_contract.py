@@ -68,10 +68,14 @@ def test_the_recorder_refuses_an_undeclared_metric_and_keeps_world_metrics_at_le
     recorder.record_step(0, 0, "train", levels, {"energy": np.ones(3)}, world={"food": 7.0})
     live = recorder.live_summary()
     assert live[0] == {"food": 7.0} and live[1]["population"] == 2
+    assert recorder.live_summary() is live  # made once per step, however many reporters ask
+    recorder.record_step(1, 0, "train", levels[:2], {"energy": np.ones(2)}, world={"food": 6.0})
+    assert recorder.live_summary()[0] == {"food": 6.0} and recorder.live_summary()[1]["population"] == 2
+    assert 2 not in recorder.live_summary()
     with pytest.raises(ValueError, match="reached_exit"):
         recorder.record_step(1, 0, "train", levels, {"reached_exit": np.ones(3)})
     table = recorder.levels_table().to_pandas()
-    assert table[table["metric"] == "food"][["level", "mean", "count"]].values.tolist() == [[0, 7.0, 1]]
+    assert table[table["metric"] == "food"][["level", "mean", "count"]].values.tolist() == [[0, 7.0, 1], [0, 6.0, 1]]
 
 
 def _imports(folder: str) -> dict[str, set[str]]:
