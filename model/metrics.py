@@ -1,10 +1,11 @@
 """Alignment metrics: how much two objectives agree, computed for many agents at once.
 
-Core Objects: CellStats, cell_stats, correlation, alignment, cosine, level_stats.
+Core Objects: CellStats, cell_stats, stack_stats, correlation, alignment, cosine, level_stats.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,17 @@ def cell_stats(phi: np.ndarray) -> CellStats:
     """
     centred = phi - phi.mean(axis=-2, keepdims=True)
     return CellStats(np.swapaxes(centred, -1, -2) @ centred, np.sqrt((phi**2).sum(axis=-2)))
+
+
+def stack_stats(stats: Iterable[CellStats]) -> CellStats:
+    """Several sets of cells' statistics as one, shaped ``(sets, 1, 1, K, K)``.
+
+    ``correlation`` of ``(comparisons, agents)`` weights with them gives ``(sets, comparisons,
+    agents)`` at once.
+    """
+    stats = list(stats)
+    return CellStats(np.stack([s.scatter for s in stats])[:, None, None],
+                     np.stack([s.norms for s in stats])[:, None, None])  # fmt: skip
 
 
 def correlation(w_a: np.ndarray, w_b: np.ndarray, stats: CellStats) -> np.ndarray:

@@ -37,7 +37,7 @@ from matryoshka.model.delegation import (
 )
 from matryoshka.model.fidelity import Level0
 from matryoshka.model.lifecycle import TRAIL, Lifecycle
-from matryoshka.model.metrics import RELATIVE_ZERO, CellStats, cell_stats
+from matryoshka.model.metrics import RELATIVE_ZERO, CellStats, cell_stats, stack_stats
 from matryoshka.model.policies import get_policy
 from matryoshka.model.population import Population
 from matryoshka.model.recorder import ALIGN_COLUMNS, Recorder
@@ -195,10 +195,7 @@ class MatryoshkaModel(Schedule, Lifecycle, Model):
                 self.base_stats[phase] = cell_stats(np.column_stack([phi, base]))
                 if phase == "train":
                     self.base_weights = self.level0.linear_part(phi, base)
-        # Every phase's statistics stacked, shaped to compare (comparisons, agents) weights at once.
-        stats = self.cell_stats.values()
-        self.phase_stats = CellStats(np.stack([s.scatter for s in stats])[:, None, None],
-                                     np.stack([s.norms for s in stats])[:, None, None])  # fmt: skip
+        self.phase_stats = stack_stats(self.cell_stats.values())
 
     def set_world(self, world: World) -> None:
         """Make ``world`` the current world (and show it on the grid, once there is one).

@@ -75,7 +75,8 @@ def test_the_recorder_refuses_an_undeclared_metric_and_keeps_world_metrics_at_le
     with pytest.raises(ValueError, match="reached_exit"):
         recorder.record_step(1, 0, "train", levels, {"reached_exit": np.ones(3)})
     table = recorder.levels_table().to_pandas()
-    assert table[table["metric"] == "food"][["level", "mean", "count"]].values.tolist() == [[0, 7.0, 1], [0, 6.0, 1]]
+    food = table[table["metric"] == "food"][["level", "mean", "count"]]
+    assert food.values.tolist() == [[0, 7.0, 1], [0, 6.0, 1]]
 
 
 def _imports(folder: str) -> dict[str, set[str]]:
