@@ -5,7 +5,7 @@ and sends them back as bytes; only the sweep process, which holds the directory'
 them into place. So a worker that outlives a killed sweep, or a Dask worker on another machine
 without the shared filesystem, cannot leave anything half-written in the sweep directory.
 
-Core Objects: RunTask, RunResult, execute, Backend, Serial, LocalProcesses, DaskCluster,
+Core Objects: RunTask, RunResult, execute, Backend, Serial, LocalProcesses, blas_threads, DaskCluster,
 check_scheduler_address.
 """
 
@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from matryoshka.model.params import ConfigError
@@ -176,8 +177,8 @@ class LocalProcesses(Backend):
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         self.workers = workers
-        self.pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                           initializer=init_worker, initargs=(os.getpid(),))  # fmt: skip
+        self.pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker,
+                                           initargs=(os.getpid(), blas_threads(workers)))  # fmt: skip
 
     def describe(self) -> str:  # noqa: D102
         return f"{self.workers} local processes"
@@ -204,12 +205,34 @@ class LocalProcesses(Backend):
         self.pool.shutdown(wait=True, cancel_futures=True)  # returns once the pool sees them gone
 
 
-def init_worker(sweep_pid: int, interval: float = 1.0) -> None:
-    """Worker initializer: leave Ctrl-C to the sweep, and end soon after the sweep process is gone.
+def cores() -> int:
+    """The cores this process may run on."""
+    return getattr(os, "process_cpu_count", os.cpu_count)() or 1
+
+
+def blas_threads(workers: int) -> int:
+    """BLAS threads for each of ``workers`` processes: its share of the cores, at least one.
+
+    A model's matrix products are small (a few features by a few hundred cells). Left alone,
+    OpenBLAS gives each process a thread per core, so the workers' threads outnumber the cores,
+    and they keep spinning after each product, taking time from the other workers' runs.
+    """
+    return max(1, cores() // workers)
+
+
+def init_worker(sweep_pid: int, blas: int | None = None, interval: float = 1.0) -> None:
+    """Worker initializer: its BLAS threads, Ctrl-C left to the sweep, an end soon after the sweep's.
 
     A pool's workers hold both ends of their task queue, so a worker whose sweep was killed with
     SIGKILL would otherwise wait for work forever.
+
+    Args:
+        sweep_pid: The sweep process, whose end ends the worker.
+        blas: At most this many BLAS threads (``blas_threads``); None leaves BLAS as it is.
+        interval: Seconds between two looks at the sweep process.
     """
+    if blas is not None:
+        threadpool_limits(blas, user_api="blas")  # numpy, and its BLAS, are loaded with this module
     # Ctrl-C is the sweep process's to handle: it stops the workers and says how to resume.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # tqdm would make a multiprocessing lock here, which a stopped worker leaves behind (and
@@ -369,5 +392,5 @@ def choose(workers: int | None, scheduler: str | None) -> Backend:
         return DaskCluster(scheduler)
     if workers is not None and workers < 1:
         raise ConfigError(f"--workers {workers} is not allowed: expected an integer >= 1")
-    workers = workers or getattr(os, "process_cpu_count", os.cpu_count)() or 1
+    workers = workers or cores()
     return Serial() if workers == 1 else LocalProcesses(workers)

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from threadpoolctl import threadpool_info
 
 from matryoshka.model.params import ConfigError
 from matryoshka.model.scenarios.maze import Maze
+from matryoshka.runs.backends import LocalProcesses, cores
 from matryoshka.runs.cli import main
 from matryoshka.runs.store import SweepDir
 from matryoshka.runs.sweep import run_sweep
@@ -56,6 +58,14 @@ def assert_same_runs(a: Path, b: Path) -> None:
         for table in TABLES:
             pd.testing.assert_frame_equal(left[table], right[table], obj=f"{name}/{table}")
     pd.testing.assert_frame_equal(pd.read_parquet(a / "sweep.parquet"), pd.read_parquet(b / "sweep.parquet"))
+
+
+def test_local_workers_share_the_cores_for_blas():
+    """Each of two local workers runs BLAS on its share of the cores (OpenBLAS would take them all)."""
+    with LocalProcesses(2) as backend:
+        pools = backend.pool.submit(threadpool_info).result()
+    blas = [pool["num_threads"] for pool in pools if pool["user_api"] == "blas"]
+    assert blas and all(n == max(1, cores() // 2) for n in blas), pools
 
 
 def test_one_worker_two_workers_and_dask_give_identical_runs(tmp_path):
