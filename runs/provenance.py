@@ -4,11 +4,12 @@ Run from a checkout (the repository the installed package's files live in, found
 files, never from the working directory), a run records the checkout's commit and whether its tree
 differed from it; installed from a wheel, the package version is all there is.
 
-Core Objects: PACKAGE_ROOT, checkout, source_revision.
+Core Objects: PACKAGE_ROOT, checkout, source_revision, loaded_source.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import subprocess
 from pathlib import Path
@@ -67,3 +68,19 @@ def source_revision(package_root: Path | None = None) -> dict[str, Any]:
         }
     except (OSError, subprocess.SubprocessError):  # a checkout without a commit yet
         return {"version": version, "commit": None, "dirty": True}
+
+
+def loaded_source(package_root: Path | None = None) -> dict[str, Any]:
+    """``source_revision`` as this process first asked for it: the source of the code it runs.
+
+    A process runs the code it loaded when it first imported the package, whatever happens to
+    the checkout afterwards. It asks as its first run starts, just after those imports, and every
+    later run of the process records the same answer; so a commit made, or a file edited, while a
+    sweep's workers run never shows in the manifests of runs that the earlier code made.
+    """
+    return dict(_first_answer((package_root or PACKAGE_ROOT).resolve()))
+
+
+@functools.cache
+def _first_answer(package_root: Path) -> dict[str, Any]:
+    return source_revision(package_root)

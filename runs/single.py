@@ -26,7 +26,7 @@ from matryoshka.model.model import MatryoshkaModel
 from matryoshka.model.outputs import atomic_directory, check_output, open_outputs, write_manifest
 from matryoshka.model.policies import POLICIES
 from matryoshka.model.streams import seed_record
-from matryoshka.runs.provenance import source_revision
+from matryoshka.runs.provenance import loaded_source
 
 VERSIONED = ("matryoshka", "mesa", "numpy", "networkx", "pyarrow", "pandas")
 
@@ -71,7 +71,7 @@ def run_simulation(
     started = dt.datetime.now(dt.UTC).isoformat()
     check_output(Path(out))
     model = MatryoshkaModel(scenario, rng=seed, collect=False, **params)
-    source = source_revision()  # as the run starts: the source may change while it runs
+    source = loaded_source()  # the code this process loaded, whatever the checkout holds by now
     total = expected_steps(model.config)
     with atomic_directory(Path(out)) as tmp:
         open_outputs(model.recorder, tmp)  # the tables grow on disk, not in memory

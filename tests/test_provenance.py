@@ -83,6 +83,18 @@ def test_a_run_from_a_dirty_checkout_records_its_provenance(repo, tmp_path, monk
     assert streams["mesa"] == {"entropy": 9, "spawn_key": [list(STREAMS).index("mesa")]}
 
 
+def test_runs_record_the_source_their_process_loaded_not_a_later_commit(repo, tmp_path, monkeypatch):
+    """A commit made between two runs of one process (a sweep's worker) is not the later run's source."""
+    monkeypatch.setattr(provenance, "PACKAGE_ROOT", repo)
+    first = git(repo, "rev-parse", "HEAD")
+    run_simulation("maze-v2", dict(TINY), 1, tmp_path / "a", progress=False)
+    (repo / "model" / "model.py").write_text("x = 4\n")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-q", "-am", "second")
+    run_simulation("maze-v2", dict(TINY), 1, tmp_path / "b", progress=False)
+    sources = [json.loads((tmp_path / r / "manifest.json").read_text())["source"] for r in "ab"]
+    assert [(s["commit"], s["dirty"]) for s in sources] == [(first, False), (first, False)]
+    assert provenance.source_revision(repo)["commit"] == git(repo, "rev-parse", "HEAD") != first
+
 def test_the_project_checkout_is_found_from_the_package_not_the_working_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     root = provenance.checkout()
