@@ -27,6 +27,7 @@ from matryoshka.analysis.checks import (
     SWEEP_TYPES,
     TEXT,
     InputError,
+    check_graphml,
     check_parquet,
     check_world,
     read_checked,
@@ -299,8 +300,8 @@ def load(path: str | Path) -> Dataset:
         path: A run directory or a sweep directory.
 
     Returns:
-        The dataset, with every run's files checked against the contract; the lineage graph,
-        which only the lineage figure reads, is read and checked when it first draws.
+        The dataset, with every run's files checked against the contract; the lineage graph
+        that the lineage figure draws is checked as XML now, and read when it first draws.
 
     Raises:
         InputError: The directory is neither, or a file or column is missing or malformed.
@@ -317,4 +318,5 @@ def load(path: str | Path) -> Dataset:
                          f"expected {EXPECTED}")
     for run in data.runs:  # every table read and checked now, so bad input fails before any figure
         run.check()
+    check_graphml(data.representative().path / "lineage.graphml")  # the one lineage a figure draws
     return data

@@ -12,6 +12,7 @@ import pytest
 from test_analysis_fixtures import write_run, write_sweep
 
 from matryoshka.analysis.cli import main
+from matryoshka.analysis.io import InputError, load
 
 
 def failed(directory: Path, capsys: pytest.CaptureFixture[str]) -> str:
@@ -85,6 +86,20 @@ def test_malformed_lineage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     (run / "lineage.graphml").write_text("<graphml><oops", encoding="utf-8")
     message = failed(run, capsys)
     assert "lineage.graphml: not readable GraphML" in message
+
+
+@pytest.mark.parametrize("damage, expected", [
+    (lambda text: text[: len(text) // 2], "not readable GraphML (unclosed token"),
+    (lambda text: "", "not readable GraphML (no element found"),
+    (lambda text: "<html><body/></html>", "its root element is 'html', not 'graphml'"),
+])
+def test_a_damaged_lineage_is_found_before_any_analysis_runs(tmp_path: Path, damage, expected: str) -> None:
+    run = write_run(tmp_path / "run")
+    file = run / "lineage.graphml"
+    file.write_text(damage(file.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(InputError, match="lineage.graphml: ") as caught:
+        load(run)  # what `analyze` does before any analysis
+    assert expected in str(caught.value)
 
 
 def test_sweep_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -15,6 +15,9 @@ from matryoshka.analysis.entry import run_analyses
 from matryoshka.analysis.io import InputError, load
 from matryoshka.runs.cli import main as matryoshka
 
+#: Well-formed GraphML, so that loading passes, that networkx cannot read (data under an undeclared key)
+UNREADABLE = '<graphml><graph><node id="1"><data key="d9">x</data></node></graph></graphml>'
+
 
 def _folder(root: Path) -> dict[str, bytes]:
     """Every file of a folder, as bytes (SVG element ids included: they are hashed without chance)."""
@@ -51,7 +54,7 @@ def _one_error(code: int, capsys: pytest.CaptureFixture[str]) -> str:
 def test_a_failure_on_a_worker_is_one_error_and_writes_nothing(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = write_run(tmp_path / "run")
-    (run / "lineage.graphml").write_text("<graphml><oops", encoding="utf-8")  # read on a worker
+    (run / "lineage.graphml").write_text(UNREADABLE, encoding="utf-8")  # read on a worker
     message = _one_error(main([str(run), "--jobs", "2"]), capsys)
     assert "lineage.graphml: not readable GraphML" in message
     assert sorted(p.name for p in run.iterdir() if p.is_dir() or p.name.startswith(".")) == []
@@ -62,7 +65,7 @@ def test_the_first_failure_in_report_order_is_the_one_reported(
     # wants (third, in this process) and lineage (eighth, on a worker) both fail; wants fails late,
     # so that lineage has likely failed first: as on one process, wants' failure is reported
     run = write_run(tmp_path / "run")
-    (run / "lineage.graphml").write_text("<graphml><oops", encoding="utf-8")
+    (run / "lineage.graphml").write_text(UNREADABLE, encoding="utf-8")
 
     def broken(data: object, out: Path) -> None:
         (out / "half.png").write_bytes(b"")
