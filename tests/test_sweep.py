@@ -404,6 +404,7 @@ def test_a_sweep_says_while_its_cluster_has_no_workers(tmp_path, monkeypatch):
     import time
 
     import matryoshka.runs.backends as backends
+    import matryoshka.runs.cluster as cluster_backend
 
     said: list[tuple[float, str]] = []
     twice = threading.Event()
@@ -413,8 +414,8 @@ def test_a_sweep_says_while_its_cluster_has_no_workers(tmp_path, monkeypatch):
         if len(said) >= 2:
             twice.set()
 
-    monkeypatch.setattr(backends, "notice", record)
-    monkeypatch.setattr(backends, "NOTICE_EVERY", 0.5)
+    monkeypatch.setattr(cluster_backend, "notice", record)
+    monkeypatch.setattr(cluster_backend, "NOTICE_EVERY", 0.5)
     exp = write_experiment(tmp_path, count=1)
     with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp", host="127.0.0.1",
                                   dashboard_address=None) as cluster:  # fmt: skip
