@@ -125,6 +125,9 @@ class LiveRun:
                         if stop.is_set() or not self.model.running or done(self.model):
                             break
                         self.model.step()
+                    # Let a click or a render that waits for the lock take it now: without this
+                    # yield the job takes the lock back at once, and they can wait many steps.
+                    time.sleep(0)
                     steps += 1
                     if redraw_every and on_redraw and steps % redraw_every == 0:
                         on_redraw()

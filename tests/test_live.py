@@ -88,7 +88,8 @@ def test_a_shift_during_a_job_is_applied_between_steps() -> None:
 
 
 def test_renders_read_a_real_model_safely_while_it_plays() -> None:
-    live = LiveRun(MatryoshkaModel("maze-v2", rng=5, population=30))
+    # training far longer than the reads take, so that the shift always lands in training
+    live = LiveRun(MatryoshkaModel("maze-v2", rng=5, population=30, generations=10_000))
     ended: list[tuple] = []
     redraws = []
     thread = live.start(lambda m: False, on_end=lambda *a: ended.append(a),
