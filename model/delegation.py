@@ -19,9 +19,12 @@ from matryoshka.agents.evolve import EvolveSettings
 from matryoshka.agents.genome import GENES
 from matryoshka.agents.specification import HandOff, specify
 from matryoshka.model.policies import NewTools
+from matryoshka.model.world import FeatureCounts
 
 if TYPE_CHECKING:
     from matryoshka.model.model import MatryoshkaModel
+
+_TRUST_BLOCK = 1 << 20  # tool x row comparisons at a time in trust_targets: 8 MB of utilities
 
 
 def hand_offs(config: dict[str, Any], perceives: dict[int, np.ndarray]) -> dict[int, HandOff]:
@@ -144,19 +147,31 @@ def credit_chain(
     return income
 
 
-def trust_targets(builder_w: np.ndarray, tool_phi: np.ndarray, phi: np.ndarray) -> np.ndarray:
+def trust_targets(
+    builder_w: np.ndarray, tool_phi: np.ndarray, cells: FeatureCounts, block: int = _TRUST_BLOCK
+) -> np.ndarray:
     """How well each tool delivers: the share of cells its builder values less than the tool's cell.
+
+    Computed over blocks of tools, so that the ``tools x rows`` comparison stays small however
+    large the world: the result does not depend on the block's size.
 
     Args:
         builder_w: ``(T, K)`` the builders' effective weights.
         tool_phi: ``(T, K)`` features of the cells the tools stand on.
-        phi: ``(R, K)`` features of the world's open cells.
+        cells: The world's open cells, as distinct feature rows with counts
+            (``World.open_feature_counts``).
+        block: At most this many tool x row comparisons at a time (at least one tool's).
 
     Returns:
         ``(T,)`` values in [0, 1]: 1 when the tool stands where its builder most wants to be.
     """
     here = (builder_w * tool_phi).sum(axis=1)
-    return np.count_nonzero((builder_w @ phi.T) < here[:, None] - 1e-12, axis=1) / len(phi)
+    below = np.empty(len(builder_w))
+    tools = max(1, block // max(1, len(cells.rows)))
+    for start in range(0, len(builder_w), tools):
+        part = slice(start, start + tools)
+        below[part] = ((builder_w[part] @ cells.rows.T) < here[part, None] - 1e-12) @ cells.counts
+    return below / cells.total
 
 
 def update_trust(model: MatryoshkaModel, slots: np.ndarray) -> np.ndarray:
@@ -170,9 +185,9 @@ def update_trust(model: MatryoshkaModel, slots: np.ndarray) -> np.ndarray:
     defections = np.zeros(model.recorder.n_levels, dtype=np.int64)
     if len(tools) == 0:
         return defections
-    phi = model.world.phi
+    world = model.world
     delivered = trust_targets(
-        pop["weights"][pop["builder_slot"][tools]], phi[pop["pos"][tools]], phi[model.world.open_cells]
+        pop["weights"][pop["builder_slot"][tools]], world.phi[pop["pos"][tools]], world.open_feature_counts()
     )
     rate = pop["tool_trust_rate"][pop["builder_slot"][tools]]  # the builder's gene
     pop["trust"][tools] += rate * (delivered - pop["trust"][tools])

@@ -1,6 +1,6 @@
 """The world: a grid of cells with walls, named features and a base reward.
 
-Core Objects: World, distance_map.
+Core Objects: World, FeatureCounts, feature_counts, distance_map.
 """
 
 from __future__ import annotations
@@ -9,6 +9,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+
+
+@dataclass(frozen=True)
+class FeatureCounts:
+    """A set of cells as its distinct feature rows and how many cells have each.
+
+    Attributes:
+        rows: ``(U, K)`` the distinct rows.
+        counts: ``(U,)`` how many cells have each row (float, to weigh sums with a product).
+        total: How many cells there are in all.
+    """
+
+    rows: np.ndarray
+    counts: np.ndarray
+    total: int
+
+
+def feature_counts(phi: np.ndarray) -> FeatureCounts:
+    """The distinct rows of ``phi`` (``(R, K)``) and how often each occurs."""
+    rows, counts = np.unique(phi, axis=0, return_counts=True)
+    return FeatureCounts(rows, counts.astype(float), len(phi))
 
 
 @dataclass
@@ -33,6 +54,9 @@ class World:
     state: dict[str, np.ndarray] = field(default_factory=dict)
     true_reward: np.ndarray | None = None
     layout: int = 0
+    # The open cells' features as last seen, and their distinct rows once seen twice alike
+    _open_seen: tuple[np.ndarray, FeatureCounts | None] | None = field(default=None, init=False, repr=False,
+                                                                      compare=False)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -48,6 +72,24 @@ class World:
     def open_cells(self) -> np.ndarray:
         """Numbers of the cells that are not walls."""
         return np.flatnonzero(~self.walls.ravel())
+
+    def open_feature_counts(self) -> FeatureCounts:
+        """The open cells' features as distinct rows with counts, for sums over all open cells.
+
+        Large worlds repeat feature rows (a maze's corridors, fields that level off), so a sum
+        over the distinct rows, each weighed by its count, is much cheaper than over the cells.
+        The rows are found once the features have been seen unchanged from one call to the next:
+        features that change every step (food that is eaten and regrows) are used as they are,
+        one row per cell, which costs no search for duplicates.
+        """
+        phi = self.phi[self.open_cells]
+        seen = self._open_seen
+        if seen is not None and np.array_equal(seen[0], phi):
+            if seen[1] is None:
+                seen = self._open_seen = (seen[0], feature_counts(phi))
+            return seen[1]
+        self._open_seen = (phi, None)
+        return FeatureCounts(phi, np.ones(len(phi)), len(phi))
 
     def cell(self, xy: tuple[int, int]) -> int:
         """The number of the cell at ``(x, y)``."""

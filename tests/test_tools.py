@@ -3,10 +3,13 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matryoshka.agents.genome import Genome
-from matryoshka.model.delegation import acting_weights, credit_chain, update_trust
+from matryoshka.model.delegation import acting_weights, credit_chain, trust_targets, update_trust
 from matryoshka.model.model import MatryoshkaModel
+from matryoshka.model.world import World, feature_counts
 
 SMALL = {"population": 40, "generations": 3, "episode_steps": 20, "deploy_episodes": 1}
 
@@ -107,6 +110,45 @@ def test_acting_weights_kernel_by_hand():
     act = acting_weights(weights, np.array([1, 2]), np.array([-1, 0]), np.array([1, -1]),
                          np.array([False, False]), np.array([0.25, 0.0]), 3)
     np.testing.assert_allclose(act, [[0.75, 0.25], [0.0, 1.0]])
+
+
+def test_trust_targets_kernel_by_hand():
+    # Four open cells with one feature: 0, 1, 1, 2, held as the distinct rows 0, 1, 2 counted 1, 2, 1.
+    cells = feature_counts(np.array([[0.0], [1.0], [1.0], [2.0]]))
+    np.testing.assert_array_equal(cells.rows[:, 0], [0.0, 1.0, 2.0])
+    np.testing.assert_array_equal(cells.counts, [1, 2, 1])
+    builders = np.array([[1.0], [1.0], [-1.0]])
+    tool_cells = np.array([[1.0], [2.0], [1.0]])
+    # Cells worth strictly less to the builder: {0} of 4; {0, 1, 1}; for -x, the cell at 2.
+    np.testing.assert_array_equal(trust_targets(builders, tool_cells, cells), [0.25, 0.75, 0.25])
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), tools=st.integers(1, 30), block=st.sampled_from([1, 5, 64, 1 << 20]))
+def test_trust_targets_over_distinct_rows_equal_the_count_over_every_cell(seed, tools, block):
+    rng = np.random.default_rng(seed)
+    phi = rng.integers(0, 3, size=(rng.integers(1, 60), 3)).astype(float)  # many repeated rows
+    weights, here = rng.normal(size=(tools, 3)), phi[rng.integers(0, len(phi), tools)]
+    below = weights @ phi.T < (weights * here).sum(axis=1)[:, None] - 1e-12
+    direct = np.count_nonzero(below, axis=1) / len(phi)
+    # In blocks of one tool up to all at once, the distinct rows count what every cell does.
+    np.testing.assert_array_equal(trust_targets(weights, here, feature_counts(phi), block), direct)
+
+
+def test_open_feature_counts_condense_features_seen_unchanged_and_follow_changes():
+    walls = np.array([[False, True], [False, False]])
+    features = np.array([[[1.0, 0.0], [9.0, 9.0]], [[1.0, 0.0], [2.0, 0.0]]])  # the wall's row is left out
+    world = World(features, walls, np.zeros((2, 2)))
+    first = world.open_feature_counts()  # first seen: one row per open cell
+    assert first.total == 3 and len(first.rows) == 3
+    again = world.open_feature_counts()  # unchanged: the distinct rows
+    np.testing.assert_array_equal(again.rows, [[1.0, 0.0], [2.0, 0.0]])
+    np.testing.assert_array_equal(again.counts, [2, 1])
+    assert world.open_feature_counts() is again
+    world.features[1, 1, 0] = 1.0  # changed in place, as food is eaten: seen afresh
+    changed = world.open_feature_counts()
+    assert len(changed.rows) == 3 and changed.rows[:, 0].tolist() == [1.0, 1.0, 1.0]
+    np.testing.assert_array_equal(world.open_feature_counts().counts, [3])
 
 
 def test_orphan_tools_are_removed_with_their_builder_or_kept():
