@@ -17,7 +17,7 @@ A tool of limited ``capacity`` keeps only the features it needs most. Nothing el
 objective, so every drift has a cause: a narrow sample, features the tool cannot see, noisy
 observations and judgements, too few samples, too little capacity, a weak search.
 
-Core Objects: HandOff, sample_cells, judge, state_weights, fit_weights, specify, audit.
+Core Objects: HandOff, sample_cells, utility_sd, judge, state_weights, fit_weights, specify, audit.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from matryoshka.agents.genome import keep_strongest, normalize
 from matryoshka.model.metrics import cell_stats, correlation
 
 METHODS = ("ridge", "evolve", "imitate")
+_SD_BLOCK = 1 << 20  # builder x cell utilities at a time in utility_sd: 8 MB
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,6 +107,28 @@ def sample_cells(
     mine = own[row, np.minimum((u * count[:, None]).astype(np.int64), np.maximum(count - 1, 0)[:, None])]
     world = world_cells[np.minimum((u * len(world_cells)).astype(np.int64), len(world_cells) - 1)]
     return np.where(np.arange(n) >= (n - n_world)[:, None], world, mine).reshape(*lead, n)
+
+
+def utility_sd(world: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The sd of each builder's utility over the world's cells, a block of builders at a time.
+
+    The ``builders x cells`` utilities of a whole step's builders in a large world would take
+    gigabytes at once; in blocks they take a few megabytes, and each builder's sd is the same.
+
+    Args:
+        world: ``(R, K)`` features of the world's open cells.
+        weights: ``(K,)`` a builder's objective, or ``(..., K)``, one per builder.
+
+    Returns:
+        ``()`` the sd, or ``(...)``, one per builder.
+    """
+    flat = weights.reshape(-1, weights.shape[-1])
+    block = max(1, _SD_BLOCK // max(1, len(world)))
+    sd = np.zeros(len(flat))
+    for start in range(0, len(flat), block):
+        part = slice(start, start + block)
+        sd[part] = (world @ flat[part, :, None]).std(axis=-2)[:, 0]
+    return sd.reshape(weights.shape[:-1])
 
 
 def judge(
@@ -227,7 +250,7 @@ def specify(
     if noise_sd is not None:
         seen = seen + rng.normal(size=seen.shape) * noise_sd
     world = phi[world_cells]
-    scale = (world @ builder_weights[..., None]).std(axis=-2)[..., 0]
+    scale = utility_sd(world, builder_weights)
     labels = judge(rng, seen, builder_weights, handoff.label_noise, scale)
     spread = seen.std(axis=-2)
     perceives, capacity = handoff.perceives, handoff.capacity
