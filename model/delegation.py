@@ -18,13 +18,11 @@ import numpy as np
 from matryoshka.agents.evolve import EvolveSettings
 from matryoshka.agents.genome import GENES
 from matryoshka.agents.specification import HandOff, specify
+from matryoshka.model.cellcounts import FeatureCounts
 from matryoshka.model.policies import NewTools
-from matryoshka.model.world import FeatureCounts
 
 if TYPE_CHECKING:
     from matryoshka.model.model import MatryoshkaModel
-
-_TRUST_BLOCK = 1 << 20  # tool x row comparisons at a time in trust_targets: 8 MB of utilities
 
 
 def hand_offs(config: dict[str, Any], perceives: dict[int, np.ndarray]) -> dict[int, HandOff]:
@@ -147,31 +145,20 @@ def credit_chain(
     return income
 
 
-def trust_targets(
-    builder_w: np.ndarray, tool_phi: np.ndarray, cells: FeatureCounts, block: int = _TRUST_BLOCK
-) -> np.ndarray:
+def trust_targets(builder_w: np.ndarray, tool_phi: np.ndarray, cells: FeatureCounts) -> np.ndarray:
     """How well each tool delivers: the share of cells its builder values less than the tool's cell.
-
-    Computed over blocks of tools, so that the ``tools x rows`` comparison stays small however
-    large the world: the result does not depend on the block's size.
 
     Args:
         builder_w: ``(T, K)`` the builders' effective weights.
         tool_phi: ``(T, K)`` features of the cells the tools stand on.
         cells: The world's open cells, as distinct feature rows with counts
             (``World.open_feature_counts``).
-        block: At most this many tool x row comparisons at a time (at least one tool's).
 
     Returns:
         ``(T,)`` values in [0, 1]: 1 when the tool stands where its builder most wants to be.
     """
     here = (builder_w * tool_phi).sum(axis=1)
-    below = np.empty(len(builder_w))
-    tools = max(1, block // max(1, len(cells.rows)))
-    for start in range(0, len(builder_w), tools):
-        part = slice(start, start + tools)
-        below[part] = ((builder_w[part] @ cells.rows.T) < here[part, None] - 1e-12) @ cells.counts
-    return below / cells.total
+    return cells.count_below(builder_w, here - 1e-12) / cells.total
 
 
 def update_trust(model: MatryoshkaModel, slots: np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 """The world: a grid of cells with walls, named features and a base reward.
 
-Core Objects: World, FeatureCounts, feature_counts, distance_map.
+Core Objects: World, distance_map.
 """
 
 from __future__ import annotations
@@ -10,26 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class FeatureCounts:
-    """A set of cells as its distinct feature rows and how many cells have each.
-
-    Attributes:
-        rows: ``(U, K)`` the distinct rows.
-        counts: ``(U,)`` how many cells have each row (float, to weigh sums with a product).
-        total: How many cells there are in all.
-    """
-
-    rows: np.ndarray
-    counts: np.ndarray
-    total: int
-
-
-def feature_counts(phi: np.ndarray) -> FeatureCounts:
-    """The distinct rows of ``phi`` (``(R, K)``) and how often each occurs."""
-    rows, counts = np.unique(phi, axis=0, return_counts=True)
-    return FeatureCounts(rows, counts.astype(float), len(phi))
+from matryoshka.model.cellcounts import FeatureCounts, feature_counts
 
 
 @dataclass
