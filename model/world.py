@@ -35,7 +35,7 @@ class World:
     state: dict[str, np.ndarray] = field(default_factory=dict)
     true_reward: np.ndarray | None = None
     layout: int = 0
-    # The open cells' features as last seen, and their distinct rows once seen twice alike
+    # The features as last seen, and the open cells' distinct rows once seen twice alike
     _open_seen: tuple[np.ndarray, FeatureCounts | None] | None = field(default=None, init=False, repr=False,
                                                                       compare=False)
 
@@ -63,13 +63,14 @@ class World:
         features that change every step (food that is eaten and regrows) are used as they are,
         one row per cell, which costs no search for duplicates.
         """
-        phi = self.phi[self.open_cells]
         seen = self._open_seen
-        if seen is not None and np.array_equal(seen[0], phi):
+        if seen is not None and np.array_equal(seen[0], self.features):
             if seen[1] is None:
+                phi = seen[0].reshape(-1, seen[0].shape[-1])[self.open_cells]
                 seen = self._open_seen = (seen[0], feature_counts(phi))
             return seen[1]
-        self._open_seen = (phi, None)
+        self._open_seen = (self.features.copy(), None)
+        phi = self.phi[self.open_cells]
         return FeatureCounts(phi, np.ones(len(phi)), len(phi))
 
     def cell(self, xy: tuple[int, int]) -> int:
