@@ -1,7 +1,7 @@
 """The benchmark: Matryoshka's step against its planning kernel and a one-agent-at-a-time Mesa step.
 
 ``make bench`` (``python -m matryoshka.runs.bench``) prints, in one process, on ``maze-v2`` with
-tools forbidden:
+tools forbidden unless said otherwise:
 
 1. the peak memory of the process once a model of 100,000 organisms (21 x 21) has lived an
    episode, generation turnover included (measured first, before anything bigger is built);
@@ -10,47 +10,40 @@ tools forbidden:
    same decision made the plain Mesa way, with agent-steps per second and the ratios;
 3. at widths 21, 64, 128 and 256 with 2,000 organisms: the time to build the model (walls, path
    tables, both worlds, the first generation and the neighbourhood tables of its horizons), the
-   full step and the kernel;
+   full step and the kernel; and the full step of the same world with tools audited, once its
+   organisms have built some (trust, audits and specification over a world's cells: what grows
+   with the world when there are tools);
 4. one verdict line per target (``TARGETS``).
 
-The plain implementation lives here, not in the product: ``CellAgent`` objects on an
-``OrthogonalVonNeumannGrid`` with the maze's walls and its features as property layers. Each agent
-runs its own breadth-first search over ``cell.neighborhood`` out to its horizon, scores every
-reachable cell by its perceived utility ``w . phi(cell)`` (plus Gaussian perception noise of the
-same size as the model's), and moves one step along a shortest path toward the best cell. It is
-built from a running model's state (positions, weights, horizons, noise), so both implementations
-decide from the same situation. The comparison is conservative: the timed Matryoshka step also
-records metrics, collects data and runs selection; the plain step only decides and moves.
+The plain implementation (``runs.plain_mesa``) makes the same decision one agent at a time, from
+the same state. The comparison is conservative: the timed Matryoshka step also records metrics,
+collects data and runs selection; the plain step only decides and moves.
 
 Times are the CPU time of this process (``time.process_time``), which waiting for a core shared
 with other work does not inflate; on an idle machine they equal wall-clock time, since every
-kernel here runs on one thread. Each figure is the fastest of ``repeats`` blocks.
+kernel here runs on one thread (BLAS is held to one thread while steps with tools are timed).
+Each figure is the fastest of ``repeats`` blocks.
 
-Core Objects: PlainOrganism, PlainModel, Timing, TARGETS, time_matryoshka, time_plain, time_kernel,
-compare, build_and_step, peak_memory_mb, main.
+Core Objects: Timing, TARGETS, time_matryoshka, time_plain, time_kernel, compare, build_and_step,
+tools_step, peak_memory_mb, main.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import resource
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
 import numpy as np
-from mesa import Model
-from mesa.discrete_space import Cell, CellAgent, OrthogonalVonNeumannGrid
+from threadpoolctl import threadpool_limits
 
-from matryoshka.agents.planning import TIE_BREAK_SD, plan
+from matryoshka.agents.planning import plan
 from matryoshka.model.model import MatryoshkaModel
+from matryoshka.runs.plain_mesa import PlainModel
 
-# The order of agents.planning.neighbor_table (+x, -x, +y, -y): searching neighbours in this order
-# makes the plain search break ties between equally short paths the way the product does.
-DIRECTIONS = ((1, 0), (-1, 0), (0, 1), (0, -1))
 # What the benchmark must show on a 2-core machine: (description, measured value's key, bound, kind).
 TARGETS = (
     ("full step <= 1.5x the planning kernel at 10,000 organisms (21 x 21)", "overhead_10k", 1.5, "max"),
@@ -60,151 +53,6 @@ TARGETS = (
     ("peak memory with 100,000 organisms on 21 x 21 <= 1 GB", "peak_mb_100k", 1024.0, "max"),
 )
 BENCH = {"generations": 100_000, "deploy_episodes": 0, "tool_policy": "forbid"}
-
-
-class PlainOrganism(CellAgent):
-    """An organism that searches, scores and moves on its own, one agent at a time.
-
-    Args:
-        model: The plain model.
-        cell: The cell it starts on.
-        weights: Effective objective weights, one per feature (zero where not perceived).
-        horizon: How many steps it looks ahead.
-        noise_sd: Sd of the perception noise on its utility of a cell (0 for none).
-    """
-
-    def __init__(
-        self, model: PlainModel, cell: Cell, weights: Sequence[float], horizon: int, noise_sd: float
-    ) -> None:
-        super().__init__(model)
-        self.cell = cell
-        self.weights = tuple(
-            (name, float(w)) for name, w in zip(model.feature_names, weights, strict=True) if w != 0
-        )
-        self.horizon = int(horizon)
-        self.noise_sd = float(noise_sd)
-
-    def search(self) -> dict[Cell, Cell]:
-        """Breadth-first search out to the horizon.
-
-        Returns:
-            Every reachable cell (its own included) mapped to the first step of a shortest path
-            toward it (its own cell for itself).
-        """
-        start = self.cell
-        first_step = {start: start}
-        frontier = [start]
-        for _ in range(self.horizon):
-            reached = []
-            for cell in frontier:
-                step = first_step[cell]
-                for neighbor in cell.neighborhood:
-                    if neighbor not in first_step:
-                        first_step[neighbor] = neighbor if cell is start else step
-                        reached.append(neighbor)
-            frontier = reached
-        return first_step
-
-    def utility(self, cell: Cell) -> float:
-        """Perceived utility of a cell: weights times the cell's property layers, plus noise."""
-        value = sum(w * getattr(cell, name) for name, w in self.weights)
-        if self.noise_sd > 0:
-            value += self.random.gauss(0.0, self.noise_sd)
-        return value
-
-    def choose(self, reachable: dict[Cell, Cell]) -> Cell:
-        """The reachable cell of highest perceived utility (ties: the lowest cell number)."""
-        best, best_utility = self.cell, -math.inf
-        for cell in reachable:
-            u = self.utility(cell)
-            if u > best_utility or (u == best_utility and cell.coordinate < best.coordinate):
-                best, best_utility = cell, u
-        return best
-
-    def step(self) -> None:
-        """Search, choose the best reachable cell, move one step toward it."""
-        reachable = self.search()
-        self.move_to(reachable[self.choose(reachable)])
-
-
-class PlainModel(Model):
-    """The plain Mesa implementation of one decision: a grid, walls, property layers, agents.
-
-    Args:
-        walls: ``(width, height)`` booleans.
-        features: ``(width, height, K)`` feature values.
-        feature_names: The K feature names (the property layers).
-        pos: ``(N,)`` start cells, numbered ``x * height + y``.
-        weights: ``(N, K)`` effective objective weights.
-        horizons: ``(N,)`` planning horizons.
-        noise_sd: ``(K,)`` per-feature perception noise sd, or None for no noise.
-        rng: Seed of the model's generators.
-    """
-
-    def __init__(
-        self,
-        walls: np.ndarray,
-        features: np.ndarray,
-        feature_names: Sequence[str],
-        pos: np.ndarray,
-        weights: np.ndarray,
-        horizons: np.ndarray,
-        noise_sd: np.ndarray | None = None,
-        rng: Any = None,
-    ) -> None:
-        super().__init__(rng=rng)
-        self.feature_names = tuple(feature_names)
-        self.height = walls.shape[1]
-        self.grid = OrthogonalVonNeumannGrid(walls.shape, torus=False, capacity=math.inf, random=self.random)
-        for k, name in enumerate(self.feature_names):
-            self.grid.create_property_layer(name, 0.0).data = features[..., k].astype(float)
-        self.grid.create_property_layer("wall", 0.0).data = walls.astype(float)
-        self._build_walls(walls)
-        if noise_sd is None:
-            sd = np.zeros(len(pos))
-        else:  # as agents.planning.plan: the utility's sd, with a floor that breaks ties at random
-            sd = np.sqrt((np.asarray(weights) ** 2) @ (np.asarray(noise_sd) ** 2)) + TIE_BREAK_SD
-        for c, w, h, s in zip(pos, weights, horizons, sd, strict=True):
-            x, y = divmod(int(c), self.height)
-            PlainOrganism(self, self.grid[(x, y)], w, h, s)
-
-    def _build_walls(self, walls: np.ndarray) -> None:
-        """Cut every connection into or out of a wall; order neighbours as the product does."""
-        for cell in self.grid.all_cells:
-            x, y = cell.coordinate
-            keep = {}
-            if not walls[x, y]:
-                for dx, dy in DIRECTIONS:
-                    other = cell.connections.get((dx, dy))
-                    if other is not None and not walls[other.coordinate]:
-                        keep[(dx, dy)] = other
-            cell.connections = keep
-            cell._clear_cache()
-
-    @classmethod
-    def from_model(cls, model: MatryoshkaModel, noise: bool = True, rng: Any = None) -> PlainModel:
-        """A plain model in the same situation as a running Matryoshka model.
-
-        Args:
-            model: The model whose world and live agents to copy.
-            noise: Whether agents perceive with the model's perception noise.
-            rng: Seed of the plain model's generators.
-        """
-        pop, world = model.pop, model.world
-        slots = pop.slots
-        return cls(
-            world.walls, world.features, model.preset.features, pop["pos"][slots],
-            pop["weights"][slots], pop["horizon"][slots], model.noise if noise else None, rng,
-        )  # fmt: skip
-
-    @property
-    def cells(self) -> np.ndarray:
-        """``(N,)`` the cell number each agent stands on, in order of creation."""
-        return np.array([a.cell.coordinate[0] * self.height + a.cell.coordinate[1] for a in self.agents])
-
-    def step(self) -> None:
-        """Every agent decides and moves, one at a time."""
-        self.agents.do("step")
 
 
 @dataclass(frozen=True)
@@ -328,6 +176,24 @@ def build_and_step(
     return built, min(fast, key=attrgetter("seconds")), min(kernel, key=attrgetter("seconds"))
 
 
+def tools_step(
+    width: int, organisms: int = 2_000, steps: int = 40, warmup: int = 20, seed: int = 0, repeats: int = 3
+) -> tuple[Timing, int]:
+    """Time the full step of a ``width`` x ``width`` maze whose organisms build tools, audited.
+
+    Returns:
+        The fastest block's timing and how many tools were alive after the warmup.
+    """
+    model = MatryoshkaModel("maze-v2", rng=seed, population=organisms, width=width, height=width,
+                            **{**BENCH, "tool_policy": "audit"})  # fmt: skip
+    with threadpool_limits(1, user_api="blas"):  # products over many tools would spin a thread per core
+        for _ in range(warmup):
+            model.step()
+        tools = int(np.count_nonzero(model.pop["level"][model.pop.slots] >= 2))
+        fast = min((time_matryoshka(model, steps) for _ in range(repeats)), key=attrgetter("seconds"))
+    return fast, tools
+
+
 def peak_memory_mb(organisms: int, steps: int = 40, seed: int = 0) -> float:
     """The process's peak resident memory (MB) after a model of ``organisms`` lived ``steps`` steps."""
     model = MatryoshkaModel("maze-v2", rng=seed, population=organisms, **BENCH)
@@ -374,14 +240,17 @@ def main(argv: list[str] | None = None) -> int:
             found["overhead_10k"], found["vs_plain_10k"] = overhead, ratio
     if args.widths:
         print(f"\n{'width':>5} {'organisms':>9} {'build':>7} {'full step':>10} {'kernel':>9} "
-              f"{'full/kernel':>11}")  # fmt: skip
+              f"{'full/kernel':>11} {'with tools':>11} {'tools':>6}")  # fmt: skip
     for width in args.widths:
         built, fast, kernel = build_and_step(
             width, args.width_organisms, args.steps, args.warmup, args.seed, args.repeats
         )
         overhead = _ms(fast) / _ms(kernel)
+        tooled, tools = tools_step(
+            width, args.width_organisms, args.steps, args.warmup, args.seed, args.repeats
+        )
         print(f"{width:>5} {args.width_organisms:>9,} {built:>6.2f}s {_ms(fast):>8.1f}ms "
-              f"{_ms(kernel):>7.1f}ms {overhead:>10.2f}x")  # fmt: skip
+              f"{_ms(kernel):>7.1f}ms {overhead:>10.2f}x {_ms(tooled):>9.1f}ms {tools:>6,}")  # fmt: skip
         if args.width_organisms == 2_000:
             found.update({128: {"overhead_128": overhead}, 256: {"build_256": built}}.get(width, {}))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -14,7 +14,6 @@ from matryoshka.agents.planning import horizon, plan
 from matryoshka.model.model import MatryoshkaModel
 from matryoshka.runs.bench import (
     TARGETS,
-    PlainModel,
     Timing,
     build_and_step,
     compare,
@@ -22,7 +21,9 @@ from matryoshka.runs.bench import (
     time_kernel,
     time_matryoshka,
     time_plain,
+    tools_step,
 )
+from matryoshka.runs.plain_mesa import PlainModel
 
 # The U of tests/test_planning.py: walls at (1, 0) and (1, 1); the best cell, 6, is behind them.
 U_WALLS = np.zeros((3, 3), dtype=bool)
@@ -105,12 +106,19 @@ def test_timing_functions_at_tiny_size():
     assert built > 0 and fast.organisms == kernel.organisms == 12
 
 
+def test_the_step_with_tools_is_timed_once_organisms_have_built_them():
+    tooled, tools = tools_step(21, organisms=40, steps=3, warmup=6, repeats=2)
+    assert tools > 0  # the audited step has tools to trust, audit and specify for
+    assert tooled.steps == 3 and tooled.organisms > 40  # the 40 organisms and the tools they built
+    assert tooled.seconds > 0
+
+
 def test_main_prints_every_section_and_a_line_per_target(capsys):
     argv = ["--organisms", "16", "--widths", "21", "--width-organisms", "16", "--memory-organisms", "16",
             "--steps", "2", "--plain-steps", "2", "--warmup", "1", "--repeats", "1"]  # fmt: skip
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "peak memory after 16 organisms" in out and "full/kernel" in out and "vs plain" in out
-    assert "build" in out and "peak memory of the whole benchmark process" in out
+    assert "build" in out and "with tools" in out and "peak memory of the whole benchmark process" in out
     # at these tiny sizes no target is measured, and each says so
     assert out.count("target: ") == len(TARGETS) and out.count("not measured") == len(TARGETS)
