@@ -84,6 +84,7 @@ class FeatureCounts:
         return below
 
     def _count_in_boxes(self, weights: np.ndarray, thresholds: np.ndarray, block: int) -> np.ndarray:
+        """``count_below`` by groups: whole groups from their boxes, crossed ones row by row."""
         boxes = self._boxes
         below = np.zeros(len(weights))
         slack = _SLACK * (1.0 + np.abs(weights) @ boxes.scale)
