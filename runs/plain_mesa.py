@@ -21,12 +21,9 @@ import numpy as np
 from mesa import Model
 from mesa.discrete_space import Cell, CellAgent, OrthogonalVonNeumannGrid
 
+from matryoshka.agents.paths import DIRECTIONS
 from matryoshka.agents.planning import TIE_BREAK_SD
 from matryoshka.model.model import MatryoshkaModel
-
-# The order of agents.planning.neighbor_table (+x, -x, +y, -y): searching neighbours in this order
-# makes the plain search break ties between equally short paths the way the product does.
-DIRECTIONS = ((1, 0), (-1, 0), (0, 1), (0, -1))
 
 
 class PlainOrganism(CellAgent):
@@ -136,7 +133,11 @@ class PlainModel(Model):
             PlainOrganism(self, self.grid[(x, y)], w, h, s)
 
     def _build_walls(self, walls: np.ndarray) -> None:
-        """Cut every connection into or out of a wall; order neighbours as the product does."""
+        """Cut every connection into or out of a wall; order neighbours as the product does.
+
+        Neighbours in ``agents.paths.DIRECTIONS`` order make the plain search break ties between
+        equally short paths the way ``Paths.step`` does.
+        """
         for cell in self.grid.all_cells:
             x, y = cell.coordinate
             keep = {}
